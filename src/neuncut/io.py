@@ -1,0 +1,246 @@
+"""The neuncut model file: one safetensors file with a JSON header, written atomically.
+
+A model file is a plain `safetensors <https://huggingface.co/docs/safetensors>`_ file.
+Its metadata holds, as strings:
+
+``"neuncut"``
+    the caller's JSON header (hyper-parameters, fitted attributes...);
+``"format_version"``
+    :data:`FORMAT_VERSION` of the writer;
+``"library_version"``
+    the neuncut version of the writer;
+``"checksum"``
+    sha256 over the tensors' names, dtypes, shapes and bytes, in sorted-name order.
+
+Loading never unpickles anything, so a model file cannot run code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load as _st_load
+from safetensors.torch import save as _st_save
+
+from neuncut._version import __version__
+
+__all__ = ["FORMAT_VERSION", "ModelFileError", "load_tensors", "save_tensors"]
+
+FORMAT_VERSION = 1
+"""Version of the model-file layout written by this neuncut."""
+
+_RESERVED = ("format_version", "library_version", "checksum")
+_NOT_SAFETENSORS = "is not a neuncut model file (not a safetensors file)"
+
+
+class ModelFileError(ValueError):
+    """A file is not a valid neuncut model file (wrong format, corrupted, tampered or too new).
+
+    Examples
+    --------
+    >>> issubclass(ModelFileError, ValueError)
+    True
+    """
+
+
+def _checksum(tensors: Mapping[str, torch.Tensor]) -> str:
+    """sha256 hex digest over names, dtypes, shapes and bytes of the tensors, sorted by name."""
+    h = hashlib.sha256()
+    for name in sorted(tensors):
+        t = tensors[name].detach().cpu().contiguous()
+        descriptor = json.dumps([name, str(t.dtype), list(t.shape), t.numel() * t.element_size()])
+        h.update(descriptor.encode() + b"\n")
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
+def _prepare(tensors: Any, header: Any) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """Validate the inputs; return contiguous CPU copies of the tensors and the metadata."""
+    if not isinstance(tensors, Mapping):
+        raise TypeError(f"tensors must be a dict of str to torch.Tensor, got {type(tensors)}")
+    copies = {}
+    for name, t in tensors.items():
+        if not isinstance(name, str) or not isinstance(t, torch.Tensor):
+            raise TypeError(f"tensors must map str to torch.Tensor, got {name!r}: {type(t)}")
+        copies[name] = t.detach().to("cpu", copy=True).contiguous()
+    if not isinstance(header, Mapping):
+        raise TypeError(f"header must be a JSON-serialisable dict, got {type(header)}")
+    user = {k: v for k, v in header.items() if k not in _RESERVED}
+    try:
+        header_json = json.dumps(user, allow_nan=True)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"header must be JSON-serialisable: {err}") from err
+    metadata = {
+        "neuncut": header_json,
+        "format_version": str(FORMAT_VERSION),
+        "library_version": __version__,
+        "checksum": _checksum(copies),
+    }
+    return copies, metadata
+
+
+def save_tensors(
+    path: str | os.PathLike[str], tensors: Mapping[str, torch.Tensor], header: Mapping[str, Any]
+) -> None:
+    """Write tensors and a JSON header to a neuncut model file, atomically.
+
+    The file is first written to a temporary file in the same directory, flushed
+    and synced to disk, then renamed over ``path``: a crash or an error leaves
+    either the old file or the new one, never a partial file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Destination file; its directory must exist.
+    tensors : dict of str to torch.Tensor
+        The tensors to store (saved as contiguous CPU copies).
+    header : dict
+        JSON-serialisable data stored alongside. The keys ``"format_version"``,
+        ``"library_version"`` and ``"checksum"`` are reserved: the writer sets them.
+
+    Raises
+    ------
+    TypeError
+        If ``tensors`` or ``header`` has the wrong type.
+    ValueError
+        If ``header`` is not JSON-serialisable.
+
+    Examples
+    --------
+    >>> import tempfile, torch
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     save_tensors(f"{d}/m.safetensors", {"w": torch.eye(2)}, {"n_clusters": 2})
+    ...     tensors, header = load_tensors(f"{d}/m.safetensors")
+    >>> header["n_clusters"], header["format_version"], torch.equal(tensors["w"], torch.eye(2))
+    (2, 1, True)
+    """
+    copies, metadata = _prepare(tensors, header)
+    payload = _st_save(copies, metadata=metadata)
+    path = Path(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+    _fsync_directory(path.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make a rename in ``directory`` durable where the platform allows it (best effort)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _read_metadata(data: bytes, where: str) -> dict[str, Any]:
+    """Parse the safetensors header of ``data`` and return its ``__metadata__``."""
+    if len(data) < 8 or data[8:9] != b"{":
+        raise ModelFileError(f"{where} {_NOT_SAFETENSORS}")
+    n = int.from_bytes(data[:8], "little")
+    if n > len(data) - 8:
+        raise ModelFileError(
+            f"{where} is truncated or corrupted (header of {n} bytes, file of {len(data)} bytes)"
+        )
+    try:
+        st_header = json.loads(data[8 : 8 + n])
+    except (UnicodeDecodeError, ValueError):
+        raise ModelFileError(f"{where} is corrupted (its header is not valid JSON)") from None
+    if not isinstance(st_header, dict):
+        raise ModelFileError(f"{where} {_NOT_SAFETENSORS}")
+    metadata = st_header.get("__metadata__")
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("neuncut"), str):
+        raise ModelFileError(
+            f"{where} is not a neuncut model file (a safetensors file without 'neuncut' metadata)"
+        )
+    return metadata
+
+
+def _check_format(metadata: dict[str, Any], where: str) -> int:
+    """The file's format version, refused when it is unknown or newer than this neuncut's."""
+    raw = metadata.get("format_version")
+    try:
+        version = int(raw)
+    except (TypeError, ValueError):
+        raise ModelFileError(f"{where} is corrupted (format_version {raw!r})") from None
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{where} was written by a newer neuncut (format {version}; this neuncut reads "
+            f"format {FORMAT_VERSION}); upgrade neuncut"
+        )
+    if version < 1:
+        raise ModelFileError(f"{where} is corrupted (format_version {raw!r})")
+    return version
+
+
+def load_tensors(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Read a neuncut model file written by :func:`save_tensors`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The model file.
+
+    Returns
+    -------
+    tensors : dict of str to torch.Tensor
+        The stored tensors, on the CPU.
+    header : dict
+        The stored JSON header, with ``"format_version"`` (int) and
+        ``"library_version"`` (str) of the writer added.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ModelFileError
+        If the file is not a safetensors file, is truncated or corrupted, lacks the
+        neuncut metadata, was written by a newer neuncut, or fails its checksum.
+
+    Examples
+    --------
+    >>> import tempfile, torch
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     save_tensors(f"{d}/m.safetensors", {"b": torch.zeros(3)}, {})
+    ...     tensors, header = load_tensors(f"{d}/m.safetensors")
+    >>> list(tensors), sorted(header)
+    (['b'], ['format_version', 'library_version'])
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"model file {str(path)!r} does not exist")
+    where = f"model file {str(path)!r}"
+    data = path.read_bytes()
+    metadata = _read_metadata(data, where)
+    version = _check_format(metadata, where)
+    try:
+        tensors = _st_load(data)
+    except Exception as err:  # safetensors raises its own SafetensorError
+        raise ModelFileError(f"{where} is truncated or corrupted ({err})") from None
+    if _checksum(tensors) != metadata.get("checksum"):
+        raise ModelFileError(f"{where} failed its checksum: the tensors were altered")
+    try:
+        header = json.loads(metadata["neuncut"])
+    except ValueError:
+        raise ModelFileError(f"{where} is corrupted (its neuncut header is not JSON)") from None
+    if not isinstance(header, dict):
+        raise ModelFileError(f"{where} is corrupted (its neuncut header is not a JSON object)")
+    header["format_version"] = version
+    header["library_version"] = str(metadata.get("library_version", "unknown"))
+    return tensors, header

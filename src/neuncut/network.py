@@ -1,0 +1,77 @@
+"""The membership network ``f_theta``: features in, cluster logits out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+__all__ = ["MembershipNetwork"]
+
+
+class MembershipNetwork(nn.Module):
+    r"""MLP whose softmax is the soft cluster membership, :math:`P = \mathrm{softmax}(f_\theta(x))`.
+
+    ``x -> (x - mean) / scale -> [Linear -> ReLU] * len(hidden) -> Linear -> logits``.
+    The input standardization is a pair of fixed buffers set from the training data (a
+    constant column gets scale 1), so the network sees well-conditioned inputs whatever the
+    units of X. Hidden layers use Kaiming-uniform initialisation and the output layer Xavier,
+    as in the authors' code; all random draws come from the ``generator`` given.
+
+    Parameters
+    ----------
+    n_features : int
+    hidden_layer_sizes : sequence of int
+    n_clusters : int
+    generator : torch.Generator, optional
+        Source of the initial weights; the global RNG is never used when given.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = MembershipNetwork(4, (8,), 3, generator=torch.Generator().manual_seed(0))
+    >>> net(torch.zeros(5, 4)).shape
+    torch.Size([5, 3])
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        hidden_layer_sizes: Sequence[int],
+        n_clusters: int,
+        *,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(n_features))
+        self.register_buffer("scale", torch.ones(n_features))
+        sizes = [n_features, *hidden_layer_sizes]
+        layers: list[nn.Module] = []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
+            layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
+        layers.append(nn.Linear(sizes[-1], n_clusters))
+        self.layers = nn.Sequential(*layers)
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """Kaiming-uniform hidden layers, Xavier-uniform output layer, zero biases."""
+        linears = [m for m in self.layers if isinstance(m, nn.Linear)]
+        with torch.no_grad():
+            for layer in linears[:-1]:
+                nn.init.kaiming_uniform_(layer.weight, nonlinearity="relu", generator=generator)
+                layer.bias.zero_()
+            nn.init.xavier_uniform_(linears[-1].weight, generator=generator)
+            linears[-1].bias.zero_()
+
+    def set_standardization(self, X: torch.Tensor) -> None:
+        """Set the input standardization buffers from a sample X of shape (n, n_features)."""
+        mean = X.mean(dim=0)
+        scale = X.std(dim=0) if X.shape[0] > 1 else torch.zeros_like(mean)
+        scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+        self.mean.copy_(mean)
+        self.scale.copy_(scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Cluster logits of shape (n, n_clusters)."""
+        return self.layers((x - self.mean) / self.scale)
