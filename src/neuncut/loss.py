@@ -25,7 +25,8 @@ def ncut_loss(P: torch.Tensor, W: torch.Tensor, *, eps: float = 1e-12) -> NcutTe
     r"""Relaxed normalized cut of soft memberships ``P`` on the graph ``W``.
 
     With degrees :math:`d = W\mathbf{1}`, :math:`L = D - W`, soft volumes
-    :math:`\mathrm{vol}_j = \sum_i d_i P_{ij}` and :math:`H = P\,\mathrm{diag}(\mathrm{vol})^{-1/2}`:
+    :math:`\mathrm{vol}_j = \sum_i d_i P_{ij}` and
+    :math:`H = P\,\mathrm{diag}(\mathrm{vol})^{-1/2}`:
 
     .. math::
 
@@ -136,7 +137,7 @@ def merge_gains(W: torch.Tensor, labels: torch.Tensor, n_clusters: int) -> torch
 
 
 def trivial_ortho(n_clusters: int) -> float:
-    r"""``ortho`` of the trivial solutions (one cluster, or uniform memberships): :math:`\sqrt{k-1}/k`.
+    r"""``ortho`` of the trivial solutions (one cluster, or uniform P): :math:`\sqrt{k-1}/k`.
 
     Examples
     --------

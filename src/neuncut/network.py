@@ -48,9 +48,11 @@ class MembershipNetwork(nn.Module):
         self.register_buffer("scale", torch.ones(n_features))
         sizes = [n_features, *hidden_layer_sizes]
         layers: list[nn.Module] = []
+        # skip_init: nn.Linear's own initialisation would draw from the global RNG;
+        # reset_parameters below draws everything from ``generator``.
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
-            layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
-        layers.append(nn.Linear(sizes[-1], n_clusters))
+            layers += [nn.utils.skip_init(nn.Linear, fan_in, fan_out), nn.ReLU()]
+        layers.append(nn.utils.skip_init(nn.Linear, sizes[-1], n_clusters))
         self.layers = nn.Sequential(*layers)
         self.reset_parameters(generator)
 

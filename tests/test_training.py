@@ -1,0 +1,230 @@
+"""Tests of neuncut.training: batches, distillation, penalty selection, Ncut training."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_blobs
+
+from neuncut.affinity import rbf_affinity, self_tuning_knn_affinity
+from neuncut.loss import merge_gains, ncut_loss
+from neuncut.network import MembershipNetwork
+from neuncut.training import TrainingLog, distill, iter_batches, select_penalty, train_ncut
+
+
+def gen(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def blobs(n: int = 300, k: int = 3, d: int = 2, seed: int = 0, std: float = 0.5):
+    X, y = make_blobs(n, n_features=d, centers=k, cluster_std=std, random_state=seed)
+    return torch.from_numpy(X.astype(np.float32)), torch.from_numpy(y.astype(np.int64))
+
+
+# --------------------------------------------------------------------------- iter_batches
+
+
+@pytest.mark.parametrize(
+    "n,batch_size", [(1, 1), (1, 5), (10, 4), (10, 10), (10, 3), (100, 7), (1000, 64), (5, 100)]
+)
+def test_iter_batches_partition(n: int, batch_size: int) -> None:
+    batches = list(iter_batches(n, batch_size, gen()))
+    assert len(batches) == max(1, math.ceil(n / batch_size))
+    sizes = [len(b) for b in batches]
+    assert max(sizes) - min(sizes) <= 1
+    assert max(sizes) <= batch_size
+    everything = torch.cat(batches)
+    assert everything.dtype == torch.int64
+    assert sorted(everything.tolist()) == list(range(n))
+
+
+def test_iter_batches_reproducible_and_shuffled() -> None:
+    a = torch.cat(list(iter_batches(50, 8, gen(1))))
+    b = torch.cat(list(iter_batches(50, 8, gen(1))))
+    c = torch.cat(list(iter_batches(50, 8, gen(2))))
+    assert torch.equal(a, b)
+    assert not torch.equal(a, c)
+    assert not torch.equal(a, torch.arange(50))
+    g = gen(3)  # consecutive passes of one generator differ
+    first, second = (torch.cat(list(iter_batches(50, 8, g))) for _ in range(2))
+    assert not torch.equal(first, second)
+
+
+def test_iter_batches_leaves_global_rng() -> None:
+    state = torch.get_rng_state()
+    list(iter_batches(100, 7, gen()))
+    assert torch.equal(torch.get_rng_state(), state)
+
+
+# -------------------------------------------------------------------------------- distill
+
+
+def test_distill_fits_separable_labels() -> None:
+    X, y = blobs(200, k=3, seed=1)
+    net = MembershipNetwork(2, (16,), 3, generator=gen(0))
+    net.set_standardization(X)
+    distill(net, X, y, epochs=60, batch_size=64, lr=1e-2, generator=gen(1))
+    with torch.no_grad():
+        pred = net(X).argmax(dim=1)
+    assert float((pred == y).float().mean()) == 1.0
+
+
+def test_distill_reproducible() -> None:
+    X, y = blobs(100, k=2, seed=2)
+    nets = []
+    for _ in range(2):
+        net = MembershipNetwork(2, (8,), 2, generator=gen(0))
+        distill(net, X, y, epochs=3, batch_size=32, lr=1e-2, generator=gen(5))
+        nets.append(net)
+    for a, b in zip(nets[0].state_dict().values(), nets[1].state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+
+# ------------------------------------------------------------------------- select_penalty
+
+
+def _expected_gamma0(X: torch.Tensor, labels: torch.Tensor, affinity, k: int) -> float:
+    """The documented formula on the whole of X (one batch)."""
+    W = affinity(X)
+    Y = torch.nn.functional.one_hot(labels, k).to(W.dtype)
+    cut = float(ncut_loss(Y, W).cut)
+    worst = float(merge_gains(W, labels, k).max())
+    return 2 * k * max(worst, cut / math.sqrt(max(k - 1, 1)))
+
+
+@pytest.mark.parametrize("safety", [1.0, 2.0, 3.5])
+def test_select_penalty_formula_on_one_batch(safety: float) -> None:
+    # Three overlapping blobs and a wide Gaussian kernel: merges are worth a lot, gamma_0 > 1.
+    X, y = blobs(90, k=3, d=2, seed=3, std=3.0)
+    X = X.double()
+
+    def affinity(xb: torch.Tensor) -> torch.Tensor:
+        return rbf_affinity(xb, 5.0)
+
+    gamma0 = _expected_gamma0(X, y, affinity, 3)
+    assert gamma0 > 1.0  # the crafted case is not floored
+    gamma = select_penalty(
+        X, y, affinity, batch_size=90, n_clusters=3, generator=gen(), safety=safety
+    )
+    assert gamma == pytest.approx(max(1.0, safety * gamma0), rel=1e-9)
+
+
+def test_select_penalty_floor_at_one() -> None:
+    X, y = blobs(100, k=2, seed=0, std=0.3)
+
+    def affinity(xb: torch.Tensor) -> torch.Tensor:
+        return self_tuning_knn_affinity(xb, 5)
+
+    assert select_penalty(X, y, affinity, batch_size=100, n_clusters=2, generator=gen()) == 1.0
+
+
+def test_select_penalty_mean_over_first_batches() -> None:
+    X, y = blobs(400, k=4, d=3, seed=4, std=2.5)
+    calls = []
+
+    def affinity(xb: torch.Tensor) -> torch.Tensor:
+        calls.append(xb.shape[0])
+        return rbf_affinity(xb, 4.0)
+
+    gamma = select_penalty(
+        X, y, affinity, batch_size=50, n_clusters=4, generator=gen(7), n_batches=3, safety=2.0
+    )
+    assert calls == [50, 50, 50]  # only the first n_batches of the 8
+    # The same batches, recomputed: the mean of the per-batch gamma_0.
+    g0 = [
+        _expected_gamma0(X[idx], y[idx], lambda xb: rbf_affinity(xb, 4.0), 4)
+        for _, idx in zip(range(3), iter_batches(400, 50, gen(7)), strict=False)
+    ]
+    assert gamma == pytest.approx(max(1.0, 2.0 * float(np.mean(g0))), rel=1e-6)
+
+
+def test_select_penalty_at_least_one_on_random_input() -> None:
+    rng = np.random.default_rng(0)
+    for seed in range(5):
+        X = torch.from_numpy(rng.normal(size=(60, 3)).astype(np.float32))
+        labels = torch.from_numpy(rng.integers(0, 4, 60))
+        gamma = select_penalty(
+            X,
+            labels,
+            lambda xb: self_tuning_knn_affinity(xb, 5),
+            batch_size=30,
+            n_clusters=4,
+            generator=gen(seed),
+        )
+        assert gamma >= 1.0 and math.isfinite(gamma)
+
+
+# ----------------------------------------------------------------------------- train_ncut
+
+
+def test_train_ncut_decreases_loss_and_logs_consistently() -> None:
+    X, _ = blobs(400, k=3, seed=5, std=0.7)
+    net = MembershipNetwork(2, (32,), 3, generator=gen(0))
+    net.set_standardization(X)
+    epochs, batch_size = 12, 128
+    log = train_ncut(
+        net,
+        X,
+        lambda xb: self_tuning_knn_affinity(xb, 10),
+        penalty=20.0,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=1e-2,
+        weight_decay=0.0,
+        generator=gen(1),
+    )
+    assert isinstance(log, TrainingLog)
+    assert log.n_iter == epochs
+    assert len(log.loss) == len(log.cut) == len(log.ortho) == epochs
+    assert log.n_steps == epochs * math.ceil(400 / batch_size)
+    assert all(math.isfinite(v) for v in log.loss + log.cut + log.ortho)
+    for loss, cut, ortho in zip(log.loss, log.cut, log.ortho, strict=True):
+        assert loss == pytest.approx(cut + 10.0 * ortho, rel=1e-5)
+    assert log.loss[-1] < 0.5 * log.loss[0]
+    assert net.training  # train_ncut leaves the mode to its caller
+
+
+def test_train_ncut_zero_epochs() -> None:
+    X, _ = blobs(50)
+    net = MembershipNetwork(2, (4,), 3, generator=gen(0))
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    log = train_ncut(
+        net,
+        X,
+        lambda xb: self_tuning_knn_affinity(xb, 5),
+        penalty=1.0,
+        epochs=0,
+        batch_size=16,
+        lr=1e-2,
+        weight_decay=0.0,
+        generator=gen(0),
+    )
+    assert log == TrainingLog()
+    for name, value in net.state_dict().items():
+        assert torch.equal(value, before[name])
+
+
+def test_train_ncut_reproducible_and_global_rng_untouched() -> None:
+    X, _ = blobs(120)
+    state = torch.get_rng_state()
+    nets = []
+    for _ in range(2):
+        net = MembershipNetwork(2, (8,), 3, generator=gen(0))
+        train_ncut(
+            net,
+            X,
+            lambda xb: self_tuning_knn_affinity(xb, 5),
+            penalty=5.0,
+            epochs=2,
+            batch_size=50,
+            lr=1e-2,
+            weight_decay=1e-4,
+            generator=gen(3),
+        )
+        nets.append(net)
+    assert torch.equal(torch.get_rng_state(), state)
+    for a, b in zip(nets[0].state_dict().values(), nets[1].state_dict().values(), strict=True):
+        assert torch.equal(a, b)
