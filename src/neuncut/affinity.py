@@ -13,11 +13,15 @@ broadcast.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import partial
 
 import torch
 
 __all__ = [
+    "make_affinity",
     "median_heuristic_sigma",
+    "power_of_two_scale",
     "rbf_affinity",
     "self_tuning_knn_affinity",
     "squared_distances",
@@ -81,10 +85,11 @@ def median_heuristic_sigma(X: torch.Tensor) -> float:
     >>> median_heuristic_sigma(torch.tensor([[0.0], [2.0]]))
     1.4142135623730951
     """
-    D = squared_distances(X)
+    s = power_of_two_scale(X)
+    D = squared_distances(X / s)
     iu = torch.triu_indices(D.shape[0], D.shape[0], offset=1)
     med = float(D[iu[0], iu[1]].median()) if iu.shape[1] else 0.0
-    return math.sqrt(med / 2.0) if med > 0 else 1.0
+    return math.sqrt(med / 2.0) * s if med > 0 else 1.0
 
 
 def rbf_affinity(X: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -171,3 +176,48 @@ def self_tuning_knn_affinity(X: torch.Tensor, n_neighbors: int) -> torch.Tensor:
     W = torch.maximum(W, W.T)
     W.fill_diagonal_(1.0)
     return W
+
+
+def power_of_two_scale(X: torch.Tensor) -> float:
+    """The power of two nearest to max|X| (1 for an all-zero or empty X).
+
+    Examples
+    --------
+    >>> import torch
+    >>> power_of_two_scale(torch.tensor([[3.0, -1000.0]]))
+    1024.0
+    """
+    peak = float(X.abs().max()) if X.numel() else 0.0
+    return 2.0 ** round(math.log2(peak)) if peak > 0 else 1.0
+
+
+def make_affinity(
+    affinity: str | Callable[[torch.Tensor], torch.Tensor],
+    *,
+    n_neighbors: int,
+    sigma: float | None,
+    scale: float = 1.0,
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The batch-graph builder named by ``affinity`` ("knn", "rbf" or a callable, returned as is).
+
+    Built-in graphs see the batch divided by ``scale`` (a power of two, see
+    :func:`power_of_two_scale`): exact in floating point, no change to the kNN graph nor to a
+    Gaussian whose width is divided alike, and squared distances of data in the 1e30 range
+    do not overflow.
+
+    Examples
+    --------
+    >>> import torch
+    >>> W = make_affinity("rbf", n_neighbors=10, sigma=1.0, scale=4.0)(torch.tensor([[0.0], [1.0]]))
+    >>> round(float(W[0, 1]), 4)
+    0.6065
+    """
+    if callable(affinity):
+        return affinity
+    if affinity == "knn":
+        knn = partial(self_tuning_knn_affinity, n_neighbors=n_neighbors)
+        return lambda xb: knn(xb / scale)
+    if sigma is None:
+        raise ValueError("sigma=None: the 'rbf' affinity needs a width.")
+    sigma_scaled = sigma / scale
+    return lambda xb: rbf_affinity(xb / scale, sigma_scaled)

@@ -7,10 +7,8 @@ and :mod:`neuncut.training`; this module only wires them together.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable
-from functools import partial
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
@@ -18,28 +16,25 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClusterMixin
-from sklearn.cluster import KMeans
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import io
-from .affinity import median_heuristic_sigma, rbf_affinity, self_tuning_knn_affinity
-from .loss import ncut_loss
-from .network import MembershipNetwork
-from .spectral import spectral_labels
-from .training import distill, select_penalty, train_ncut
+from .affinity import make_affinity, median_heuristic_sigma, power_of_two_scale
+from .network import MembershipNetwork, predict_logits, resolve_device
+from .training import (
+    draw_subset,
+    make_generators,
+    objective,
+    select_penalty,
+    train_ncut,
+    warm_start,
+)
 
 __all__ = ["NeuNcut"]
 
 logger = logging.getLogger(__name__)
 
-# Warm start: cross-entropy steps, batch size and learning rate used to distill the initial
-# partition into the network. Measured: 80 steps leave two moons at ARI 0.61 against the
-# spectral partition's 1.0; 800 steps reach 1.0 (blobs: 0.71 -> 0.87 = the partition's).
-_DISTILL_STEPS = 1000
-_DISTILL_BATCH = 256
-_DISTILL_LR = 1e-3
 # Rows per forward pass in predict; memory is O(_PREDICT_CHUNK * width).
 _PREDICT_CHUNK = 8192
 
@@ -229,12 +224,12 @@ class NeuNcut(ClusterMixin, BaseEstimator):
             )
         X = self._validate_X(X, reset=True)
         self._check_n_samples(X.shape[0])
-        np_rng, torch_gen = self._rngs()
-        device = self._device()
+        np_rng, torch_gen = make_generators(self.random_state)
+        device = resolve_device(self.device)
         timings: dict[str, float] = {}
 
         t0 = time.perf_counter()
-        X_train = X[self._train_indices(X.shape[0], np_rng)]
+        X_train = X[draw_subset(X.shape[0], self.train_size, self.n_clusters, np_rng)]
         Xt = torch.from_numpy(X_train).to(device)
         self.sigma_ = self._fit_sigma(Xt, torch_gen)
         affinity = self._affinity_fn(Xt)
@@ -242,7 +237,13 @@ class NeuNcut(ClusterMixin, BaseEstimator):
             X.shape[1], hidden, self.n_clusters, generator=torch_gen
         ).to(device)
         network.set_standardization(Xt)
-        ref_X, ref_labels = self._warm_start(network, Xt, np_rng, torch_gen)
+        ref_X, ref_labels = None, None
+        if self._uses_warm_start():
+            ref_X, ref_labels = warm_start(
+                network, Xt, init=self.init, n_clusters=self.n_clusters,
+                n_neighbors=self.n_neighbors, init_size=self.init_size, rng=np_rng,
+                generator=torch_gen,
+            )
         timings["init"] = time.perf_counter() - t0
 
         if self.penalty is None:
@@ -307,40 +308,6 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         """Whether fit computes a reference partition (to distill, or to choose the penalty)."""
         return not (self.init == "random" and self.penalty is not None)
 
-    def _rngs(self) -> tuple[np.random.Generator, torch.Generator]:
-        """One numpy and one torch Generator, both derived from ``random_state``."""
-        seed = int(check_random_state(self.random_state).randint(2**31 - 1))
-        return np.random.default_rng(seed), torch.Generator().manual_seed(seed)
-
-    def _device(self) -> torch.device:
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        try:
-            device = torch.device(self.device)
-        except RuntimeError as exc:
-            raise ValueError(f"device={self.device!r} is not a torch device: {exc}") from None
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"device={self.device!r} but CUDA is not available; use 'cpu'.")
-        return device
-
-    def _train_indices(self, n_samples: int, rng: np.random.Generator) -> np.ndarray:
-        if self.train_size is None:
-            return np.arange(n_samples)
-        if isinstance(self.train_size, Integral):
-            n_train = int(self.train_size)
-        else:
-            n_train = math.ceil(float(self.train_size) * n_samples)
-        if n_train > n_samples:
-            raise ValueError(
-                f"train_size={self.train_size} should be <= n_samples={n_samples}."
-            )
-        if n_train < self.n_clusters:
-            raise ValueError(
-                f"train_size={self.train_size} gives {n_train} training samples, which should"
-                f" be >= n_clusters={self.n_clusters}."
-            )
-        return np.sort(rng.choice(n_samples, n_train, replace=False))
-
     def _fit_sigma(self, X: torch.Tensor, gen: torch.Generator) -> float | None:
         """Gaussian width for ``affinity="rbf"``: ``sigma``, or the median heuristic."""
         if self.affinity != "rbf":
@@ -348,56 +315,14 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         if self.sigma is not None:
             return float(self.sigma)
         idx = torch.randperm(X.shape[0], generator=gen)[: self.batch_size]
-        s = _power_of_two_scale(X)
-        return median_heuristic_sigma(X[idx] / s) * s
+        return median_heuristic_sigma(X[idx])
 
     def _affinity_fn(self, X: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
-        """The batch-graph builder of the fitted model, for data like X.
-
-        Built-in graphs see X divided by a power of two close to max|X|: exact in floating
-        point, no change to the kNN graph nor to a Gaussian whose width is divided alike, and
-        it keeps squared distances of data in the 1e30 range from overflowing.
-        """
-        if callable(self.affinity):
-            return self.affinity
-        s = _power_of_two_scale(X)
-        if self.affinity == "knn":
-            knn = partial(self_tuning_knn_affinity, n_neighbors=self.n_neighbors)
-            return lambda xb: knn(xb / s)
-        sigma_scaled = self.sigma_ / s
-        return lambda xb: rbf_affinity(xb / s, sigma_scaled)
-
-    def _warm_start(
-        self,
-        network: MembershipNetwork,
-        X: torch.Tensor,
-        rng: np.random.Generator,
-        gen: torch.Generator,
-    ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-        """Distill an initial partition of a subsample into ``network``.
-
-        Returns the subsample and its partition, the reference for ``select_penalty``
-        (k-means clusters when ``init="random"``, which distills nothing).
-        """
-        if not self._uses_warm_start():
-            return None, None  # no warm start, no reference partition needed
-        n_ref = min(self.init_size, X.shape[0])
-        idx = torch.from_numpy(np.sort(rng.choice(X.shape[0], n_ref, replace=False)))
-        X_ref = X[idx.to(X.device)]
-        X_np = X_ref.cpu().numpy()
-        if self.init == "spectral":
-            labels = spectral_labels(X_np, self.n_clusters, self.n_neighbors, rng)
-        else:
-            seed = int(rng.integers(2**31 - 1))
-            labels = KMeans(self.n_clusters, n_init=3, random_state=seed).fit_predict(X_np)
-        labels_t = torch.from_numpy(labels.astype(np.int64)).to(X.device)
-        if self.init != "random":
-            n_batches = math.ceil(n_ref / _DISTILL_BATCH)
-            distill(
-                network, X_ref, labels_t, epochs=math.ceil(_DISTILL_STEPS / n_batches),
-                batch_size=_DISTILL_BATCH, lr=_DISTILL_LR, generator=gen,
-            )
-        return X_ref, labels_t
+        """The batch-graph builder of the fitted model, for data like X."""
+        return make_affinity(
+            self.affinity, n_neighbors=self.n_neighbors, sigma=self.sigma_,
+            scale=power_of_two_scale(X),
+        )
 
     # -------------------------------------------------------------- predict
     def predict(self, X: Any) -> np.ndarray:
@@ -452,31 +377,13 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         affinity = self._affinity_fn(Xt)
         # X is validated (and row-normalized) once: predict_proba would do it a second time.
         P = torch.softmax(torch.from_numpy(self._predict_logits(X)), dim=1)
-        n_batches = max(1, math.ceil(X.shape[0] / self.batch_size))
-        losses = []
-        with torch.no_grad():
-            for idx in torch.tensor_split(torch.arange(X.shape[0]), n_batches):
-                terms = ncut_loss(P[idx], affinity(Xt[idx]))
-                losses.append(float(terms.cut + 0.5 * self.penalty_ * terms.ortho))
-        return -float(np.mean(losses))
+        return -objective(P, Xt, affinity, penalty=self.penalty_, batch_size=self.batch_size)
 
     def _predict_logits(self, X: np.ndarray) -> np.ndarray:
         """Logits of X (already validated) in chunks of ``_PREDICT_CHUNK`` rows."""
-        # The width of the fitted network, not self.n_clusters, which set_params may change.
-        n_out = [m for m in self.network_.modules() if isinstance(m, torch.nn.Linear)][-1]
-        out = np.empty((X.shape[0], n_out.out_features), dtype=np.float32)
-        with torch.no_grad():
-            for start in range(0, X.shape[0], _PREDICT_CHUNK):
-                stop = min(start + _PREDICT_CHUNK, X.shape[0])
-                out[start:stop] = self.network_(torch.from_numpy(X[start:stop])).numpy()
-        return out
+        return predict_logits(self.network_, X, chunk_size=_PREDICT_CHUNK)
 
     # ------------------------------------------------------------ save/load
-    _FITTED_SCALARS = (
-        "n_features_in_", "sigma_", "penalty_", "loss_curve_", "cut_curve_", "ortho_curve_",
-        "n_iter_", "n_steps_", "timings_",
-    )
-
     def save(self, path: str | Path) -> None:
         """Write the fitted model to ``path``: safetensors weights plus a JSON header.
 
@@ -498,23 +405,7 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         >>> bool((NeuNcut.load(path).predict(X) == model.predict(X)).all())
         True
         """
-        check_is_fitted(self, "network_")
-        if callable(self.affinity):
-            raise ValueError(
-                "affinity is a callable, which a model file cannot store; refit with"
-                " affinity='knn' or 'rbf' to save, or pickle the estimator yourself."
-            )
-        params = self.get_params()
-        params["hidden_layer_sizes"] = list(self._hidden_sizes())
-        if not (params["random_state"] is None or isinstance(params["random_state"], Integral)):
-            params["random_state"] = None  # a RandomState instance is not stored
-        fitted = {name: getattr(self, name) for name in self._FITTED_SCALARS}
-        if hasattr(self, "feature_names_in_"):
-            fitted["feature_names_in_"] = [str(c) for c in self.feature_names_in_]
-        tensors = {f"network.{k}": v for k, v in self.network_.state_dict().items()}
-        tensors["labels_"] = torch.from_numpy(np.asarray(self.labels_, dtype=np.int64))
-        header = {"estimator": type(self).__name__, "params": params, "fitted": fitted}
-        io.save_tensors(path, tensors, header)
+        io.save_estimator(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> NeuNcut:
@@ -528,31 +419,4 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         -------
         model : NeuNcut
         """
-        tensors, header = io.load_tensors(path)
-        if header.get("estimator") != cls.__name__:
-            raise io.ModelFileError(f"{path} does not hold a {cls.__name__} model.")
-        params = dict(header["params"])
-        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
-        model = cls(**params)
-        fitted = header["fitted"]
-        network = MembershipNetwork(
-            fitted["n_features_in_"], params["hidden_layer_sizes"], params["n_clusters"],
-            generator=torch.Generator().manual_seed(0),
-        )
-        state = {k.removeprefix("network."): v for k, v in tensors.items() if k != "labels_"}
-        try:
-            network.load_state_dict(state, strict=True)
-        except RuntimeError as exc:
-            raise io.ModelFileError(f"{path}: weights do not match the header: {exc}") from None
-        for name, value in fitted.items():
-            setattr(model, name, np.asarray(value, dtype=object) if name ==
-                    "feature_names_in_" else value)
-        model.network_ = network.eval()
-        model.labels_ = tensors["labels_"].numpy()
-        return model
-
-
-def _power_of_two_scale(X: torch.Tensor) -> float:
-    """The power of two nearest to max|X| (1 for an all-zero X)."""
-    peak = float(X.abs().max()) if X.numel() else 0.0
-    return 2.0 ** round(math.log2(peak)) if peak > 0 else 1.0
+        return io.load_estimator(cls, path)

@@ -23,16 +23,26 @@ import json
 import os
 import tempfile
 from collections.abc import Mapping
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors.torch import load as _st_load
 from safetensors.torch import save as _st_save
+from sklearn.utils.validation import check_is_fitted
 
 from neuncut._version import __version__
 
-__all__ = ["FORMAT_VERSION", "ModelFileError", "load_tensors", "save_tensors"]
+__all__ = [
+    "FORMAT_VERSION",
+    "ModelFileError",
+    "load_estimator",
+    "load_tensors",
+    "save_estimator",
+    "save_tensors",
+]
 
 FORMAT_VERSION = 1
 """Version of the model-file layout written by this neuncut."""
@@ -244,3 +254,62 @@ def load_tensors(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tensor],
     header["format_version"] = version
     header["library_version"] = str(metadata.get("library_version", "unknown"))
     return tensors, header
+
+
+# Fitted attributes of an estimator stored in the JSON header (the network and labels_ are
+# tensors).
+_FITTED_ATTRIBUTES = (
+    "n_features_in_", "sigma_", "penalty_", "loss_curve_", "cut_curve_", "ortho_curve_",
+    "n_iter_", "n_steps_", "timings_",
+)
+
+
+def save_estimator(model: Any, path: str | os.PathLike[str]) -> None:
+    """Write a fitted NeuNcut to ``path``: its parameters and fitted attributes in the header,
+    its network weights and ``labels_`` as tensors (see :meth:`neuncut.NeuNcut.save`)."""
+    check_is_fitted(model, "network_")
+    if callable(model.affinity):
+        raise ValueError(
+            "affinity is a callable, which a model file cannot store; refit with"
+            " affinity='knn' or 'rbf' to save, or pickle the estimator yourself."
+        )
+    params = model.get_params()
+    params["hidden_layer_sizes"] = [int(h) for h in np.atleast_1d(params["hidden_layer_sizes"])]
+    if not (params["random_state"] is None or isinstance(params["random_state"], Integral)):
+        params["random_state"] = None  # a RandomState instance is not stored
+    fitted = {name: getattr(model, name) for name in _FITTED_ATTRIBUTES}
+    if hasattr(model, "feature_names_in_"):
+        fitted["feature_names_in_"] = [str(c) for c in model.feature_names_in_]
+    tensors = {f"network.{k}": v for k, v in model.network_.state_dict().items()}
+    tensors["labels_"] = torch.from_numpy(np.asarray(model.labels_, dtype=np.int64))
+    header = {"estimator": type(model).__name__, "params": params, "fitted": fitted}
+    save_tensors(path, tensors, header)
+
+
+def load_estimator(cls: type, path: str | os.PathLike[str]) -> Any:
+    """Rebuild an estimator of class ``cls`` written by :func:`save_estimator`."""
+    from .network import MembershipNetwork
+
+    tensors, header = load_tensors(path)
+    if header.get("estimator") != cls.__name__:
+        raise ModelFileError(f"{path} does not hold a {cls.__name__} model.")
+    params = dict(header["params"])
+    params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    model = cls(**params)
+    fitted = header["fitted"]
+    network = MembershipNetwork(
+        fitted["n_features_in_"], params["hidden_layer_sizes"], params["n_clusters"],
+        generator=torch.Generator().manual_seed(0),
+    )
+    state = {k.removeprefix("network."): v for k, v in tensors.items() if k != "labels_"}
+    try:
+        network.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise ModelFileError(f"{path}: weights do not match the header: {exc}") from None
+    for name, value in fitted.items():
+        if name == "feature_names_in_":
+            value = np.asarray(value, dtype=object)
+        setattr(model, name, value)
+    model.network_ = network.eval()
+    model.labels_ = tensors["labels_"].numpy()
+    return model

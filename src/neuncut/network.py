@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["MembershipNetwork"]
+__all__ = ["MembershipNetwork", "predict_logits", "resolve_device"]
 
 
 class MembershipNetwork(nn.Module):
@@ -77,3 +78,43 @@ class MembershipNetwork(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Cluster logits of shape (n, n_clusters)."""
         return self.layers((x - self.mean) / self.scale)
+
+
+def resolve_device(device: str) -> torch.device:
+    """The torch device named by ``device``; "auto" is CUDA when available, else CPU.
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    """
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(f"device={device!r} is not a torch device: {exc}") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} but CUDA is not available; use 'cpu'.")
+    return resolved
+
+
+@torch.no_grad()
+def predict_logits(network: nn.Module, X: np.ndarray, *, chunk_size: int) -> np.ndarray:
+    """Logits of ``network`` on the float32 rows of X, ``chunk_size`` rows per forward pass.
+
+    Memory beyond the output is O(chunk_size * width), whatever the number of rows.
+
+    Examples
+    --------
+    >>> net = MembershipNetwork(2, (4,), 3, generator=torch.Generator().manual_seed(0))
+    >>> predict_logits(net.eval(), np.zeros((5, 2), dtype=np.float32), chunk_size=2).shape
+    (5, 3)
+    """
+    # The width of the fitted network, not an estimator's n_clusters, which set_params may change.
+    n_out = [m for m in network.modules() if isinstance(m, nn.Linear)][-1].out_features
+    out = np.empty((X.shape[0], n_out), dtype=np.float32)
+    for start in range(0, X.shape[0], chunk_size):
+        stop = min(start + chunk_size, X.shape[0])
+        out[start:stop] = network(torch.from_numpy(X[start:stop])).numpy()
+    return out

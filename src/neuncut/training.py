@@ -6,17 +6,25 @@ import logging
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from numbers import Integral
 
 import numpy as np
 import torch
+from sklearn.cluster import KMeans
+from sklearn.utils import check_random_state
 from torch import nn
 from tqdm.auto import tqdm
 
 from .loss import merge_gains, ncut_loss
+from .spectral import spectral_labels
 
 __all__ = [
     "TrainingLog",
+    "draw_subset",
+    "make_generators",
+    "objective",
     "distill",
+    "warm_start",
     "iter_batches",
     "select_penalty",
     "train_ncut",
@@ -25,6 +33,13 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 AffinityFn = Callable[[torch.Tensor], torch.Tensor]
+
+# Warm start: cross-entropy steps, batch size and learning rate used to distill the initial
+# partition into the network. Measured: 80 steps leave two moons at ARI 0.61 against the
+# spectral partition's 1.0; 800 steps reach 1.0 (blobs: 0.71 -> 0.87 = the partition's).
+_DISTILL_STEPS = 1000
+_DISTILL_BATCH = 256
+_DISTILL_LR = 1e-3
 
 
 @dataclass
@@ -36,6 +51,50 @@ class TrainingLog:
     ortho: list[float] = field(default_factory=list)
     n_iter: int = 0
     n_steps: int = 0
+
+
+def make_generators(random_state: object) -> tuple[np.random.Generator, torch.Generator]:
+    """One numpy and one torch Generator, both derived from ``random_state``.
+
+    ``random_state`` is anything :func:`sklearn.utils.check_random_state` takes; an int
+    gives the same pair every time.
+
+    Examples
+    --------
+    >>> a, _ = make_generators(0)
+    >>> b, _ = make_generators(0)
+    >>> int(a.integers(1000)) == int(b.integers(1000))
+    True
+    """
+    seed = int(check_random_state(random_state).randint(2**31 - 1))
+    return np.random.default_rng(seed), torch.Generator().manual_seed(seed)
+
+
+def draw_subset(
+    n_samples: int, train_size: float | None, n_clusters: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Sorted indices of the training subset: all rows, ``train_size`` rows, or a fraction.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> draw_subset(10, 0.5, 2, np.random.default_rng(0)).size
+    5
+    """
+    if train_size is None:
+        return np.arange(n_samples)
+    if isinstance(train_size, Integral):
+        n_train = int(train_size)
+    else:
+        n_train = math.ceil(float(train_size) * n_samples)
+    if n_train > n_samples:
+        raise ValueError(f"train_size={train_size} should be <= n_samples={n_samples}.")
+    if n_train < n_clusters:
+        raise ValueError(
+            f"train_size={train_size} gives {n_train} training samples, which should"
+            f" be >= n_clusters={n_clusters}."
+        )
+    return np.sort(rng.choice(n_samples, n_train, replace=False))
 
 
 def iter_batches(n: int, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
@@ -83,6 +142,46 @@ def distill(
             loss.backward()
             opt.step()
             sched.step()
+
+
+def warm_start(
+    network: nn.Module,
+    X: torch.Tensor,
+    *,
+    init: str,
+    n_clusters: int,
+    n_neighbors: int,
+    init_size: int,
+    rng: np.random.Generator,
+    generator: torch.Generator,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Partition ``init_size`` points of X without labels and distill it into ``network``.
+
+    ``init="spectral"``: :func:`neuncut.spectral.spectral_labels`; ``"kmeans"``: k-means
+    (3 inits); ``"random"``: k-means too, but nothing is distilled (the partition only serves
+    :func:`select_penalty`). Distillation is ``_DISTILL_STEPS`` cross-entropy steps.
+
+    Returns
+    -------
+    X_ref, labels : the subsample and its partition, the reference for :func:`select_penalty`.
+    """
+    n_ref = min(init_size, X.shape[0])
+    idx = torch.from_numpy(np.sort(rng.choice(X.shape[0], n_ref, replace=False)))
+    X_ref = X[idx.to(X.device)]
+    X_np = X_ref.cpu().numpy()
+    if init == "spectral":
+        labels = spectral_labels(X_np, n_clusters, n_neighbors, rng)
+    else:
+        seed = int(rng.integers(2**31 - 1))
+        labels = KMeans(n_clusters, n_init=3, random_state=seed).fit_predict(X_np)
+    labels_t = torch.from_numpy(labels.astype(np.int64)).to(X.device)
+    if init != "random":
+        n_batches = math.ceil(n_ref / _DISTILL_BATCH)
+        distill(
+            network, X_ref, labels_t, epochs=math.ceil(_DISTILL_STEPS / n_batches),
+            batch_size=_DISTILL_BATCH, lr=_DISTILL_LR, generator=generator,
+        )
+    return X_ref, labels_t
 
 
 @torch.no_grad()
@@ -188,3 +287,31 @@ def train_ncut(
     return log
 
 
+
+
+@torch.no_grad()
+def objective(
+    P: torch.Tensor, X: torch.Tensor, affinity: AffinityFn, *, penalty: float, batch_size: int
+) -> float:
+    """Mean of ``cut + penalty / 2 * ortho`` over consecutive batches of rows of X.
+
+    The training objective measured on given memberships P (n, k) of X (n, n_features),
+    batches of ``batch_size`` rows in their given order (no randomness).
+
+    Examples
+    --------
+    >>> import torch
+    >>> X = torch.tensor([[0.0], [0.1], [5.0], [5.1]])
+    >>> P = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    >>> from neuncut.affinity import self_tuning_knn_affinity
+    >>> value = objective(P, X, lambda x: self_tuning_knn_affinity(x, 1), penalty=10.0,
+    ...                   batch_size=4)
+    >>> round(value, 4)  # two perfectly separated pairs: no cut, orthogonal
+    0.0
+    """
+    n_batches = max(1, math.ceil(X.shape[0] / batch_size))
+    losses = []
+    for idx in torch.tensor_split(torch.arange(X.shape[0]), n_batches):
+        terms = ncut_loss(P[idx], affinity(X[idx]))
+        losses.append(float(terms.cut + 0.5 * penalty * terms.ortho))
+    return float(np.mean(losses))
