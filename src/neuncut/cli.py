@@ -108,8 +108,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         logger.info("--train-size %d exceeds the %d points: training on all", args.train_size, n)
     train = np.sort(np.random.default_rng(args.seed).choice(n, n_train, replace=False))
     unseen = np.setdiff1d(np.arange(n), train)
+    # Images: rows L2-normalized, the paper's preprocessing (MNIST pixels, measured: ACC
+    # 0.66 / NMI 0.69 with it, 0.60 / 0.65 without).
     model = NeuNcut(n_clusters=k, random_state=args.seed, verbose=1 + args.verbose,
-                    device=args.device, **(_QUICK if args.quick else {}))
+                    device=args.device, normalize_rows=ds.image_shape is not None,
+                    **(_QUICK if args.quick else {}))
     logger.info("fitting NeuNcut(n_clusters=%d) on %d of %d points", k, n_train, n)
     t0 = time.perf_counter()
     model.fit(X[train])

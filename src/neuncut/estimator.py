@@ -72,10 +72,11 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         Width of the ``"rbf"`` kernel; None uses the median heuristic on a sample of the
         training data. Recorded in ``sigma_``.
     penalty : float, default=None
-        The paper's gamma, weight of the orthogonality term. None chooses it without labels:
-        twice the smallest value that makes the warm-start partition stable against merging
-        two clusters or collapsing (:func:`neuncut.training.select_penalty`). Recorded in
-        ``penalty_``.
+        The paper's gamma, weight of the orthogonality term. None chooses it without labels
+        (:func:`neuncut.training.select_penalty`): the larger of twice the smallest value
+        that keeps the warm-start partition stable against merging two clusters or
+        collapsing, and :math:`2k^2/\sqrt{k-1}`, above which no hard partition scores worse
+        than a trivial solution (66.7 for k = 10). Recorded in ``penalty_``.
     hidden_layer_sizes : tuple of int, default=(512, 512)
         Widths of the hidden ReLU layers (the paper's).
     batch_size : int, default=2048
@@ -91,8 +92,11 @@ class NeuNcut(ClusterMixin, BaseEstimator):
     init : {"spectral", "kmeans", "random"}, default="spectral"
         Warm start: distill an exact spectral clustering (or k-means) of ``init_size``
         training points into the network, or start from random weights (the paper).
-    init_size : int, default=10000
-        Points used by the warm start.
+    init_size : int, default=20000
+        Points of the exact spectral clustering of the warm start. More points give a denser,
+        more faithful graph (MNIST scattering features, 10-NN graph, two subsamples: ACC
+        0.88 and 0.89 with 10 000 points, 0.915 and 0.907 with 20 000); the kNN search and ``eigsh`` take ~10 s at 20 000
+        points of 500 dimensions on 2 CPU cores.
     normalize_rows : bool, default=False
         L2-normalize every row before anything else (the paper's preprocessing).
     train_size : int or float, default=None
@@ -177,7 +181,7 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         learning_rate: float = 1e-4,
         weight_decay: float = 1e-4,
         init: str = "spectral",
-        init_size: int = 10000,
+        init_size: int = 20000,
         normalize_rows: bool = False,
         train_size: int | float | None = None,
         device: str = "auto",

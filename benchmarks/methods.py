@@ -1,0 +1,184 @@
+"""The benchmarked methods, each fit on the training rows and asked to label every row.
+
+Imported only inside a worker process (:mod:`benchmarks.worker`). The peers (SpectralNet,
+ncut-pytorch) are not imported at all: they run in their own virtual environment through
+:mod:`benchmarks.peer_worker`, fed by ``.npy`` files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.grid import PAPER_EPOCHS, QUICK_EPOCHS, RunSpec
+
+PEER_WORKER = Path(__file__).resolve().parent / "peer_worker.py"
+
+
+@dataclass
+class MethodResult:
+    """Labels of all rows plus what the method reports about itself."""
+
+    labels: np.ndarray
+    fit_s: float
+    predict_s: float | None
+    params: dict[str, Any]
+    saw_unseen: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def l2_normalize(X: np.ndarray) -> np.ndarray:
+    """Rows divided by their Euclidean norm, exactly as ``NeuNcut(normalize_rows=True)``."""
+    norms = np.linalg.norm(X.astype(np.float64), axis=1, keepdims=True)
+    return (X / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
+
+def _fit_then_predict(
+    model: Any, X: np.ndarray, train_idx: np.ndarray
+) -> tuple[np.ndarray, float, float]:
+    """Fit ``model`` on ``X[train_idx]``, then predict all of X; labels and both times."""
+    t0 = time.perf_counter()
+    model.fit(X[train_idx])
+    fit_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    labels = np.asarray(model.predict(X))
+    return labels, fit_s, time.perf_counter() - t0
+
+
+def _neuncut_common(params: dict[str, Any], X: np.ndarray, idx: np.ndarray) -> MethodResult:
+    """Fit a NeuNcut with ``params`` and collect its fitted diagnostics."""
+    from neuncut import NeuNcut
+
+    model = NeuNcut(**params)
+    labels, fit_s, predict_s = _fit_then_predict(model, X, idx)
+    extra = {
+        name: getattr(model, name)
+        for name in ("sigma_", "penalty_", "n_iter_", "n_steps_", "timings_")
+        if hasattr(model, name)
+    }
+    if hasattr(model, "loss_curve_") and len(model.loss_curve_):
+        extra["final_loss"] = float(model.loss_curve_[-1])
+    return MethodResult(labels, fit_s, predict_s, model.get_params(), extra=extra)
+
+
+def run_neuncut(spec: RunSpec, X: np.ndarray, idx: np.ndarray) -> MethodResult:
+    """NeuNcut with the installed defaults (quick mode: 2 epochs, random init, small net)."""
+    params: dict[str, Any] = {
+        "n_clusters": 10,
+        "random_state": spec.seed,
+        "normalize_rows": spec.protocol == "A",
+    }
+    if spec.quick:
+        # smoke settings: no distilled warm start (1000 fixed steps), a small network
+        params.update(max_epochs=QUICK_EPOCHS, init="random", hidden_layer_sizes=(64, 64))
+    return _neuncut_common(params, X, idx)
+
+
+def run_neuncut_paper(spec: RunSpec, X: np.ndarray, idx: np.ndarray) -> MethodResult:
+    """NeuNcut in the paper's configuration (RBF sigma 3, penalty 80, random init)."""
+    epochs = QUICK_EPOCHS if spec.quick and spec.paper_epochs == PAPER_EPOCHS else spec.paper_epochs
+    params = {
+        "n_clusters": 10,
+        "affinity": "rbf",
+        "sigma": 3.0,
+        "penalty": 80.0,
+        "hidden_layer_sizes": (512, 512),
+        "batch_size": 1000,
+        "max_epochs": epochs,
+        "learning_rate": 5e-3,
+        "weight_decay": 1e-4,
+        "init": "random",
+        "normalize_rows": True,
+        "random_state": spec.seed,
+    }
+    return _neuncut_common(params, X, idx)
+
+
+def run_kmeans(spec: RunSpec, X: np.ndarray, idx: np.ndarray) -> MethodResult:
+    """scikit-learn KMeans (10 inits) fit on the training rows, predicting every row."""
+    from sklearn.cluster import KMeans
+
+    model = KMeans(n_clusters=10, n_init=10, random_state=spec.seed)
+    labels, fit_s, predict_s = _fit_then_predict(model, X, idx)
+    return MethodResult(
+        labels, fit_s, predict_s, model.get_params(), extra={"n_iter_": int(model.n_iter_)}
+    )
+
+
+def run_sklearn_spectral(spec: RunSpec, X: np.ndarray, idx: np.ndarray) -> MethodResult:
+    """scikit-learn SpectralClustering on a 10-NN graph of all rows (it has no predict)."""
+    from sklearn.cluster import SpectralClustering
+
+    model = SpectralClustering(
+        n_clusters=10,
+        affinity="nearest_neighbors",
+        n_neighbors=10,
+        eigen_solver=spec.spectral_solver,
+        assign_labels=spec.spectral_assign,
+        random_state=spec.seed,
+    )
+    t0 = time.perf_counter()
+    labels = model.fit_predict(X)
+    fit_s = time.perf_counter() - t0
+    return MethodResult(labels, fit_s, None, model.get_params(), saw_unseen=True)
+
+
+def run_peer(spec: RunSpec, X: np.ndarray, idx: np.ndarray) -> MethodResult:
+    """Run a peer in its own interpreter (``spec.peers_python``) through ``peer_worker.py``."""
+    python = spec.peers_python
+    if not python or not Path(python).exists():
+        raise RuntimeError(
+            f"peer environment not found ({python or 'unset'}); install it with `make bench`"
+        )
+    with tempfile.TemporaryDirectory(prefix="neuncut-peer-") as tmp:
+        folder = Path(tmp)
+        np.save(folder / "X.npy", X)
+        np.save(folder / "train_idx.npy", idx)
+        request = {"method": spec.method, "seed": spec.seed, "quick": spec.quick}
+        (folder / "request.json").write_text(json.dumps(request))
+        proc = subprocess.run(
+            [python, str(PEER_WORKER), str(folder)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONNOUSERSITE": "1"},
+            check=False,
+        )
+        answer_file = folder / "answer.json"
+        if proc.returncode != 0 or not answer_file.exists():
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-15:]
+            raise RuntimeError(
+                f"{spec.method} failed (exit {proc.returncode}): " + " | ".join(tail)
+            )
+        answer = json.loads(answer_file.read_text())
+        labels = np.load(folder / "labels.npy")
+    return MethodResult(
+        labels,
+        answer["fit_s"],
+        answer.get("predict_s"),
+        answer["params"],
+        saw_unseen=answer.get("saw_unseen", False),
+        extra={
+            "peer_versions": answer.get("versions"),
+            "peer_peak_rss_mb": answer.get("peak_rss_mb"),
+            **answer.get("extra", {}),
+        },
+    )
+
+
+RUNNERS: dict[str, Callable[[RunSpec, np.ndarray, np.ndarray], MethodResult]] = {
+    "neuncut": run_neuncut,
+    "neuncut-paper": run_neuncut_paper,
+    "kmeans": run_kmeans,
+    "sklearn-spectral": run_sklearn_spectral,
+    "spectralnet": run_peer,
+    "ncut-pytorch": run_peer,
+}

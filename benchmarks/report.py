@@ -1,0 +1,220 @@
+"""Turn the result lines into ``benchmarks/RESULTS.md`` and ``benchmarks/results.png``.
+
+``python -m benchmarks.report [--results FILE] [--out FILE.md] [--plot FILE.png]``
+
+One table per (protocol, data set, quick or full): mean +- std over seeds of each method's
+ACC/NMI/ARI on all rows and on the rows it never trained on, fit and predict seconds, peak
+memory and the number of seeds; a method whose runs all failed gets a row "could not run:
+<reason>". When a (protocol, data set, method, seed) was run several times, the latest line
+counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from benchmarks.environment import describe_machine
+from benchmarks.grid import METHODS, PROTOCOLS
+
+BENCH_DIR = Path(__file__).resolve().parent
+COLUMNS = (
+    "ACC all",
+    "NMI all",
+    "ARI all",
+    "ACC unseen",
+    "NMI unseen",
+    "ARI unseen",
+    "fit s",
+    "predict s",
+    "peak MB",
+    "seeds",
+)
+
+
+def read_lines(path: Path) -> list[dict[str, Any]]:
+    """The JSON lines of ``path``, the latest per (protocol, data set, label, seed, quick)."""
+    latest: dict[tuple, dict[str, Any]] = {}
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        if raw.strip():
+            line = json.loads(raw)
+            key = (line["protocol"], line["dataset"], line["label"], line["seed"], line["quick"])
+            latest[key] = line
+    return list(latest.values())
+
+
+def _mean_std(values: list[float | None], digits: int) -> str:
+    """``mean ± std`` of the non-missing values (std over seeds, n-1), or an en dash."""
+    vals = [v for v in values if v is not None]
+    if not vals:
+        return "–"
+    if len(vals) == 1:
+        return f"{vals[0]:.{digits}f}"
+    return f"{statistics.mean(vals):.{digits}f} ± {statistics.stdev(vals):.{digits}f}"
+
+
+def _metric(line: dict[str, Any], part: str, name: str) -> float | None:
+    """A metric of a successful line (None where the part is missing)."""
+    scores = line["metrics"].get(part)
+    return None if scores is None else scores[name]
+
+
+def method_row(label: str, lines: list[dict[str, Any]]) -> str:
+    """The markdown row of one method from its lines (successful or not)."""
+    ok = [x for x in lines if x["status"] == "ok"]
+    failed = [x for x in lines if x["status"] != "ok"]
+    if not ok:
+        reason = failed[-1]["error"].replace("|", "/").replace("\n", " ")[:300]
+        return f"| {label} | could not run: {reason} |" + " |" * (len(COLUMNS) - 1)
+    cells = [
+        _mean_std([_metric(x, p, m) for x in ok], 3)
+        for p in ("all", "unseen")
+        for m in ("acc", "nmi", "ari")
+    ]
+    cells += [_mean_std([x["fit_s"] for x in ok], 1), _mean_std([x["predict_s"] for x in ok], 2)]
+    cells.append(_mean_std([_peak_mb(x) for x in ok], 0))
+    seeds = str(len(ok)) + (f" ({len(failed)} failed)" if failed else "")
+    name = label + (" †" if any(x.get("saw_unseen") for x in ok) else "")
+    return "| " + " | ".join([name, *cells, seeds]) + " |"
+
+
+def _peak_mb(line: dict[str, Any]) -> float:
+    """Peak memory of the process that ran the method: the peer's own process for peers."""
+    peer = (line.get("extra") or {}).get("peer_peak_rss_mb")
+    return float(peer) if peer is not None else float(line["peak_rss_mb"])
+
+
+def _order(label: str) -> tuple[int, str]:
+    """Sort methods in the grid's order, variants after their base method."""
+    base = label.split(" (")[0]
+    return (METHODS.index(base) if base in METHODS else len(METHODS), label)
+
+
+def group_section(key: tuple[str, str, bool], lines: list[dict[str, Any]]) -> list[str]:
+    """Markdown of one (protocol, data set, quick) group: heading, table, provenance."""
+    protocol, dataset, quick = key
+    title = f"## Protocol {protocol} ({PROTOCOLS[protocol]}), {dataset}" + (
+        " — quick" if quick else ""
+    )
+    ok = [x for x in lines if x["status"] == "ok"]
+    sizes = sorted({(x["n_total"], x["n_train"]) for x in ok})
+    out = [title, ""]
+    if sizes:
+        out += ["Rows: " + "; ".join(f"{n} in all, {t} trained on" for n, t in sizes) + ".", ""]
+    out += ["| method | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
+    by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for x in lines:
+        by_label[x["label"]].append(x)
+    out += [method_row(label, by_label[label]) for label in sorted(by_label, key=_order)]
+    out += ["", *_provenance(lines), ""]
+    return out
+
+
+def _provenance(lines: list[dict[str, Any]]) -> list[str]:
+    """Machines, commits and commands behind a group of lines."""
+    machines = sorted({describe_machine(x["machine"]) for x in lines if "machine" in x})
+    commits = sorted(
+        {
+            f"{x['git']['commit'][:10]}{' (dirty)' if x['git']['dirty'] else ''}"
+            for x in lines
+            if x.get("git", {}).get("commit")
+        }
+    )
+    commands = sorted({x["command"] for x in lines if "command" in x})
+    stamps = sorted(x["timestamp"] for x in lines)
+    out = [f"Machine: {m}." for m in machines]
+    out.append(f"Commit: {', '.join(commits)}; runs from {stamps[0]} to {stamps[-1]}.")
+    out += ["Command:", "", *[f"    {c}" for c in commands]]
+    return out
+
+
+NOTES = [
+    "Mean ± standard deviation over seeds; each seed draws its own training subset with "
+    "`numpy.random.default_rng(seed)`. *unseen*: the rows the method was not trained on. "
+    "† the method has no out-of-sample step: it labelled all rows at once, so it saw the "
+    '"unseen" rows. *fit s* includes any labelling of the training rows done by `fit`; '
+    "*peak MB* is the peak resident memory (`ru_maxrss`) of the fresh process that ran the "
+    "method, data loading included (for the peers, of their own process). "
+    "Raw lines: `benchmarks/results.jsonl`.",
+]
+
+
+def render(lines: list[dict[str, Any]]) -> str:
+    """The whole RESULTS.md text."""
+    groups: dict[tuple[str, str, bool], list[dict[str, Any]]] = defaultdict(list)
+    for x in lines:
+        groups[(x["protocol"], x["dataset"], bool(x["quick"]))].append(x)
+    out = [
+        "# Benchmark results",
+        "",
+        "Generated by `python -m benchmarks.report`; do not edit.",
+        "",
+        *NOTES,
+        "",
+    ]
+    for key in sorted(groups, key=lambda k: (k[2], k[0], k[1])):
+        out += group_section(key, groups[key])
+    return "\n".join(out).rstrip() + "\n"
+
+
+def plot(lines: list[dict[str, Any]], path: Path) -> None:
+    """Bar chart of mean ACC (all rows) per method per data set, one panel per protocol."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ok = [x for x in lines if x["status"] == "ok"]
+    panels = sorted({(x["protocol"], bool(x["quick"])) for x in ok}) or [("A", False)]
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4), squeeze=False)
+    for ax, (protocol, quick) in zip(axes[0], panels, strict=True):
+        sel = [x for x in ok if x["protocol"] == protocol and bool(x["quick"]) == quick]
+        datasets = sorted({x["dataset"] for x in sel})
+        labels = sorted({x["label"] for x in sel}, key=_order)
+        width = 0.8 / max(len(labels), 1)
+        for j, label in enumerate(labels):
+            accs = [
+                [
+                    x["metrics"]["all"]["acc"]
+                    for x in sel
+                    if x["dataset"] == d and x["label"] == label
+                ]
+                for d in datasets
+            ]
+            means = [statistics.mean(a) if a else 0.0 for a in accs]
+            errs = [statistics.stdev(a) if len(a) > 1 else 0.0 for a in accs]
+            pos = [i + (j - (len(labels) - 1) / 2) * width for i in range(len(datasets))]
+            ax.bar(pos, means, width, yerr=errs, label=label, capsize=2)
+        ax.set_xticks(range(len(datasets)), datasets)
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("ACC (all rows)")
+        ax.set_title(f"Protocol {protocol}" + (" (quick)" if quick else ""))
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the markdown report and the plot from the results file."""
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.report", description=__doc__.split("\n")[0]
+    )
+    p.add_argument("--results", type=Path, default=BENCH_DIR / "results.jsonl")
+    p.add_argument("--out", type=Path, default=BENCH_DIR / "RESULTS.md")
+    p.add_argument("--plot", type=Path, default=BENCH_DIR / "results.png")
+    args = p.parse_args(argv)
+    lines = read_lines(args.results)
+    args.out.write_text(render(lines), encoding="utf-8")
+    plot(lines, args.plot)
+    print(f"wrote {args.out} and {args.plot} from {len(lines)} runs")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

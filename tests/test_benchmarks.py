@@ -1,0 +1,109 @@
+"""The benchmark runner in quick mode: JSON-line schema, failure lines and the report."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SCORES = {"acc", "nmi", "ari"}
+PROVENANCE = {"command", "git", "machine", "versions"}
+
+
+def _run(module: str, *args: str) -> subprocess.CompletedProcess:
+    """``python -m module args`` from the repository root, one thread per library (as in
+    conftest.py: steadier on a busy 2-core machine); fails the test on error."""
+    threads = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    proc = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=REPO,
+        env={**os.environ, **threads},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+@pytest.fixture(scope="module")
+def quick_results(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
+    """Quick runs of neuncut and kmeans on digits, plus one peer that cannot start."""
+    folder = tmp_path_factory.mktemp("bench")
+    results = folder / "results.jsonl"
+    common = ["--quick", "--datasets", "digits", "--protocols", "B", "--seeds", "0"]
+    _run("benchmarks.run", *common, "--methods", "neuncut", "kmeans", "--results", str(results))
+    _run(
+        "benchmarks.run",
+        *common,
+        "--methods",
+        "spectralnet",
+        "--results",
+        str(results),
+        "--peers-python",
+        str(folder / "no-such-python"),
+    )
+    lines = [json.loads(x) for x in results.read_text().splitlines() if x.strip()]
+    return folder, lines
+
+
+def test_one_line_per_run(quick_results: tuple[Path, list[dict]]) -> None:
+    _, lines = quick_results
+    assert [x["method"] for x in lines] == ["neuncut", "kmeans", "spectralnet"]
+    for x in lines:
+        assert x["protocol"] == "B" and x["dataset"] == "digits" and x["seed"] == 0
+        assert x["quick"] is True and x["schema"] == 1
+        assert PROVENANCE <= x.keys()
+        assert {"commit", "dirty"} <= x["git"].keys()
+        assert {"platform", "cpu_count", "cpu_model", "ram_gb"} <= x["machine"].keys()
+        assert x["versions"]["neuncut"] is not None and x["versions"]["torch"] is not None
+
+
+def test_successful_lines_have_metrics(quick_results: tuple[Path, list[dict]]) -> None:
+    _, lines = quick_results
+    for x in lines[:2]:
+        assert x["status"] == "ok" and x["error"] is None, x.get("error")
+        assert x["n_total"] == x["n_train"] + x["n_unseen"] and x["n_unseen"] > 0
+        for part in ("all", "train", "unseen"):
+            assert x["metrics"][part].keys() == SCORES
+            assert all(0.0 <= x["metrics"][part][k] <= 1.0 for k in ("acc", "nmi"))
+        assert x["fit_s"] > 0 and x["predict_s"] > 0 and x["peak_rss_mb"] > 0
+        assert x["params"]["n_clusters"] == 10 and x["saw_unseen"] is False
+    assert lines[0]["params"]["random_state"] == 0
+    assert lines[0]["params"]["normalize_rows"] is False  # protocol B: raw pixels
+
+
+def test_failed_run_writes_error_line(quick_results: tuple[Path, list[dict]]) -> None:
+    _, lines = quick_results
+    failed = lines[2]
+    assert failed["status"] == "error"
+    assert "peer environment not found" in failed["error"]
+    assert "metrics" not in failed
+
+
+def test_report_markdown_and_plot(quick_results: tuple[Path, list[dict]]) -> None:
+    folder, _ = quick_results
+    out, png = folder / "RESULTS.md", folder / "results.png"
+    _run(
+        "benchmarks.report",
+        "--results",
+        str(folder / "results.jsonl"),
+        "--out",
+        str(out),
+        "--plot",
+        str(png),
+    )
+    text = out.read_text()
+    assert "## Protocol B (pixels), digits — quick" in text
+    assert "| method | ACC all | NMI all | ARI all | ACC unseen |" in text
+    rows = {row.split("|")[1].strip(): row for row in text.splitlines() if row.startswith("| ")}
+    assert {"neuncut", "kmeans", "spectralnet"} <= rows.keys()
+    assert "could not run: RuntimeError: peer environment not found" in rows["spectralnet"]
+    assert "Machine: " in text and "python -m benchmarks.run --quick" in text
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
