@@ -129,8 +129,23 @@ def _provenance(lines: list[dict[str, Any]]) -> list[str]:
     stamps = sorted(x["timestamp"] for x in lines)
     out = [f"Machine: {m}." for m in machines]
     out.append(f"Commit: {', '.join(commits)}; runs from {stamps[0]} to {stamps[-1]}.")
+    out += _load_note(lines)
     out += ["Command:", "", *[f"    {c}" for c in commands]]
     return out
+
+
+def _load_note(lines: list[dict[str, Any]]) -> list[str]:
+    """A line on the machine's load during the runs, a warning if other work competed."""
+    loads = [x[k] for x in lines for k in ("loadavg_before", "loadavg_after") if k in x]
+    if not loads:
+        return ["Load during the runs: not recorded."]
+    cpus = max((x.get("machine") or {}).get("cpu_count") or 1 for x in lines)
+    note = (
+        f"1-min load average around the runs: {min(loads):.1f} to {max(loads):.1f} on {cpus} CPUs"
+    )
+    if max(loads) > cpus + 0.5:
+        note += " — other processes competed for the CPUs, so times are inflated"
+    return [note + "."]
 
 
 NOTES = [

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -150,14 +151,15 @@ def run_worker(spec: RunSpec, data_dir: Path, timeout: float) -> dict[str, Any]:
             error = _subprocess("benchmarks.data", [str(spec_file), str(data)], timeout)
             if error:
                 return _error_result(spec, "data preparation failed: " + error)
-        t0 = time.perf_counter()
+        t0, load_before = time.perf_counter(), os.getloadavg()[0]
         args = [str(spec_file), str(result_file), str(data)]
         error = _subprocess("benchmarks.worker", args, timeout)
-        wall_s = time.perf_counter() - t0
+        wall_s, load_after = time.perf_counter() - t0, os.getloadavg()[0]
         if not result_file.exists():
             return _error_result(spec, error or "the worker wrote no result")
         result = json.loads(result_file.read_text())
-    result["wall_s"] = wall_s
+    # The 1-minute load average around the run: above the CPU count, other work competed.
+    result.update(wall_s=wall_s, loadavg_before=load_before, loadavg_after=load_after)
     return result
 
 

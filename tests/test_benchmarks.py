@@ -37,12 +37,18 @@ def quick_results(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[
     """Quick runs of neuncut and kmeans on digits, plus one peer that cannot start."""
     folder = tmp_path_factory.mktemp("bench")
     results = folder / "results.jsonl"
-    common = ["--quick", "--datasets", "digits", "--protocols", "B", "--seeds", "0"]
-    _run("benchmarks.run", *common, "--methods", "neuncut", "kmeans", "--results", str(results))
     _run(
         "benchmarks.run",
-        *common,
+        "--quick",
+        "--datasets",
+        "digits",
+        "--protocols",
+        "B",
+        "--seeds",
+        "0",
         "--methods",
+        "neuncut",
+        "kmeans",
         "spectralnet",
         "--results",
         str(results),
@@ -59,7 +65,7 @@ def test_one_line_per_run(quick_results: tuple[Path, list[dict]]) -> None:
     for x in lines:
         assert x["protocol"] == "B" and x["dataset"] == "digits" and x["seed"] == 0
         assert x["quick"] is True and x["schema"] == 1
-        assert PROVENANCE <= x.keys()
+        assert PROVENANCE <= x.keys() and {"wall_s", "loadavg_before", "loadavg_after"} <= x.keys()
         assert {"commit", "dirty"} <= x["git"].keys()
         assert {"platform", "cpu_count", "cpu_model", "ram_gb"} <= x["machine"].keys()
         assert x["versions"]["neuncut"] is not None and x["versions"]["torch"] is not None
@@ -107,3 +113,31 @@ def test_report_markdown_and_plot(quick_results: tuple[Path, list[dict]]) -> Non
     assert "could not run: RuntimeError: peer environment not found" in rows["spectralnet"]
     assert "Machine: " in text and "python -m benchmarks.run --quick" in text
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _line(seed: int, acc: float, status: str = "ok") -> dict:
+    """A minimal successful (or failed) result line for the report's row function."""
+    if status != "ok":
+        return {"status": status, "error": "RuntimeError: boom | bang", "seed": seed}
+    scores = {"acc": acc, "nmi": acc, "ari": acc}
+    return {
+        "status": "ok",
+        "seed": seed,
+        "metrics": {"all": scores, "train": scores, "unseen": scores},
+        "fit_s": 2.0,
+        "predict_s": 0.5,
+        "peak_rss_mb": 100.0,
+        "saw_unseen": False,
+    }
+
+
+def test_report_row_mean_std_and_failures(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(REPO))
+    from benchmarks.report import method_row
+
+    row = method_row("kmeans", [_line(0, 0.4), _line(1, 0.6), _line(2, 0.0, "error")])
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[0] == "kmeans" and cells[1] == "0.500 ± 0.141"
+    assert cells[-1] == "2 (1 failed)"
+    failed = method_row("peer", [_line(0, 0.0, "error")])
+    assert "could not run: RuntimeError: boom / bang" in failed
