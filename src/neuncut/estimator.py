@@ -75,7 +75,7 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         The paper's gamma, weight of the orthogonality term. None chooses it without labels
         (:func:`neuncut.training.select_penalty`): the larger of twice the smallest value
         that keeps the warm-start partition stable against merging two clusters or
-        collapsing, and :math:`2k^2/\sqrt{k-1}`, above which no hard partition scores worse
+        collapsing, and ``2 k**2 / sqrt(k - 1)``, above which no hard partition scores worse
         than a trivial solution (66.7 for k = 10). Recorded in ``penalty_``.
     hidden_layer_sizes : tuple of int, default=(512, 512)
         Widths of the hidden ReLU layers (the paper's).
@@ -95,8 +95,8 @@ class NeuNcut(ClusterMixin, BaseEstimator):
     init_size : int, default=20000
         Points of the exact spectral clustering of the warm start. More points give a denser,
         more faithful graph (MNIST scattering features, 10-NN graph, two subsamples: ACC
-        0.88 and 0.89 with 10 000 points, 0.915 and 0.907 with 20 000); the kNN search and ``eigsh`` take ~10 s at 20 000
-        points of 500 dimensions on 2 CPU cores.
+        0.88 and 0.89 with 10 000 points, 0.915 and 0.907 with 20 000); the kNN search and
+        ``eigsh`` take ~10 s at 20 000 points of 500 dimensions on 2 CPU cores.
     normalize_rows : bool, default=False
         L2-normalize every row before anything else (the paper's preprocessing).
     train_size : int or float, default=None
@@ -243,6 +243,11 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         network.set_standardization(Xt)
         ref_X, ref_labels = None, None
         if self._uses_warm_start():
+            if self.verbose:
+                logger.info(
+                    "warm start: %s partition of %d points, distilled into the network",
+                    self.init, min(self.init_size, X_train.shape[0]),
+                )
             ref_X, ref_labels = warm_start(
                 network, Xt, init=self.init, n_clusters=self.n_clusters,
                 n_neighbors=self.n_neighbors, init_size=self.init_size, rng=np_rng,
@@ -257,6 +262,8 @@ class NeuNcut(ClusterMixin, BaseEstimator):
             )
         else:
             self.penalty_ = float(self.penalty)
+        if self.verbose:
+            logger.info("warm start took %.1f s; penalty %.4g", timings["init"], self.penalty_)
         t0 = time.perf_counter()
         log = train_ncut(
             network, Xt, affinity, penalty=self.penalty_, epochs=self.max_epochs,
@@ -272,7 +279,7 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         timings["label"] = time.perf_counter() - t0
         self.timings_ = timings
         if self.verbose >= 2:
-            logger.info("penalty %.4g; stage times %s", self.penalty_, timings)
+            logger.info("stage times %s", timings)
         return self
 
     def _validate_X(self, X: Any, *, reset: bool) -> np.ndarray:
