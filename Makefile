@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 RUN_ARGS ?= --out results/run
 
-.PHONY: install run test lint clean
+.PHONY: install run test lint clean bench bench-install
 
 install: $(VENV)/.installed
 
@@ -29,3 +29,23 @@ test: lint
 
 clean:
 	rm -rf $(VENV) results
+
+# Benchmarks against the peers (benchmarks/README.md). Peers live in their own venv so that
+# they cannot change the project's torch/numpy; spectralnet pulls torchvision, pinned to the
+# CPU build that matches torch 2.13.
+PEERS_VENV ?= benchmarks/.venv-peers
+BENCH_SEEDS ?= 0 1 2 3 4
+
+bench-install: $(PEERS_VENV)/.installed
+
+$(PEERS_VENV)/.installed: Makefile | install
+	$(BIN)/pip install -q -e ".[bench]"
+	$(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/pip install -q "$(TORCH_SPEC)" torchvision==0.28.0 spectralnet==1.1.0 ncut-pytorch==3.2.0
+	touch $@
+
+bench: install bench-install
+	$(BIN)/python -m benchmarks.run --methods neuncut kmeans sklearn-spectral ncut-pytorch --seeds $(BENCH_SEEDS)
+	$(BIN)/python -m benchmarks.run --methods neuncut-paper --seeds 0
+	$(BIN)/python -m benchmarks.run --protocols A --methods spectralnet --seeds 0
+	$(BIN)/python -m benchmarks.report

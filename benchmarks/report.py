@@ -137,8 +137,9 @@ def _provenance(lines: list[dict[str, Any]]) -> list[str]:
 def _load_note(lines: list[dict[str, Any]]) -> list[str]:
     """A line on the machine's load during the runs, a warning if other work competed."""
     loads = [x[k] for x in lines for k in ("loadavg_before", "loadavg_after") if k in x]
-    if not loads:
-        return ["Load during the runs: not recorded."]
+    missing = sum("loadavg_before" not in x for x in lines)
+    if missing:
+        return [f"Load during the runs: not recorded for {missing} of {len(lines)} runs."]
     cpus = max((x.get("machine") or {}).get("cpu_count") or 1 for x in lines)
     note = (
         f"1-min load average around the runs: {min(loads):.1f} to {max(loads):.1f} on {cpus} CPUs"
@@ -201,7 +202,7 @@ def plot(lines: list[dict[str, Any]], path: Path) -> None:
                 ]
                 for d in datasets
             ]
-            means = [statistics.mean(a) if a else 0.0 for a in accs]
+            means = [statistics.mean(a) if a else float("nan") for a in accs]  # no bar
             errs = [statistics.stdev(a) if len(a) > 1 else 0.0 for a in accs]
             pos = [i + (j - (len(labels) - 1) / 2) * width for i in range(len(datasets))]
             ax.bar(pos, means, width, yerr=errs, label=label, capsize=2)

@@ -219,7 +219,6 @@ def main(argv: list[str] | None = None) -> int:
     argv_used = sys.argv[1:] if argv is None else argv
     context = {
         "command": shlex.join(["python", "-m", "benchmarks.run", *argv_used]),
-        "git": git_state(),
         "machine": machine_info(),
     }
     print(f"{len(specs)} runs -> {args.results}", flush=True)
@@ -229,7 +228,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"[{i}/{len(specs)}] {spec.protocol} {spec.dataset} {spec.label} seed {spec.seed}"
             )
             print(head + " ...", flush=True)
-            line = make_line(run_worker(spec, Path(data_dir), args.timeout), context)
+            # Read per run, as the worker starts: the tree may change while the grid runs.
+            git = git_state()
+            result = run_worker(spec, Path(data_dir), args.timeout)
+            line = make_line(result, {**context, "git": git})
             append_line(args.results, line)
             print(f"{head}: {_summary(line)} ({line.get('wall_s', 0):.0f}s)", flush=True)
     return 0
