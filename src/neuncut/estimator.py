@@ -21,7 +21,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import io
 from .affinity import make_affinity, median_heuristic_sigma, power_of_two_scale
-from .network import MembershipNetwork, predict_logits, resolve_device
+from .network import (
+    MembershipNetwork,
+    check_hidden_layer_sizes,
+    predict_logits,
+    resolve_device,
+)
 from .training import (
     draw_subset,
     make_generators,
@@ -221,7 +226,7 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         self : NeuNcut
         """
         self._validate_params()
-        hidden = self._hidden_sizes()
+        hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         if self._uses_warm_start() and self.init_size < self.n_clusters:
             raise ValueError(
                 f"init_size={self.init_size} should be >= n_clusters={self.n_clusters}."
@@ -303,17 +308,6 @@ class NeuNcut(ClusterMixin, BaseEstimator):
             raise ValueError(
                 f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}."
             )
-
-    def _hidden_sizes(self) -> tuple[int, ...]:
-        sizes = list(np.atleast_1d(np.asarray(self.hidden_layer_sizes, dtype=object)))
-        if np.ndim(self.hidden_layer_sizes) > 1 or not all(
-            isinstance(h, Integral) and not isinstance(h, bool) and h >= 1 for h in sizes
-        ):
-            raise ValueError(
-                f"hidden_layer_sizes={self.hidden_layer_sizes!r} should be a sequence of"
-                " positive ints."
-            )
-        return tuple(int(h) for h in sizes)
 
     def _uses_warm_start(self) -> bool:
         """Whether fit computes a reference partition (to distill, or to choose the penalty)."""

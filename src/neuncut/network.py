@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Integral
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["MembershipNetwork", "predict_logits", "resolve_device"]
+__all__ = ["MembershipNetwork", "check_hidden_layer_sizes", "predict_logits", "resolve_device"]
 
 
 class MembershipNetwork(nn.Module):
@@ -118,3 +120,21 @@ def predict_logits(network: nn.Module, X: np.ndarray, *, chunk_size: int) -> np.
         stop = min(start + chunk_size, X.shape[0])
         out[start:stop] = network(torch.from_numpy(X[start:stop])).numpy()
     return out
+
+
+def check_hidden_layer_sizes(hidden_layer_sizes: Any) -> tuple[int, ...]:
+    """``hidden_layer_sizes`` as a tuple of positive ints, or a ValueError naming it.
+
+    Examples
+    --------
+    >>> check_hidden_layer_sizes([512, 256])
+    (512, 256)
+    """
+    sizes = list(np.atleast_1d(np.asarray(hidden_layer_sizes, dtype=object)))
+    if np.ndim(hidden_layer_sizes) > 1 or not all(
+        isinstance(h, Integral) and not isinstance(h, bool) and h >= 1 for h in sizes
+    ):
+        raise ValueError(
+            f"hidden_layer_sizes={hidden_layer_sizes!r} should be a sequence of positive ints."
+        )
+    return tuple(int(h) for h in sizes)
