@@ -19,6 +19,7 @@ from functools import partial
 import torch
 
 __all__ = [
+    "choose_sigma",
     "make_affinity",
     "median_heuristic_sigma",
     "power_of_two_scale",
@@ -221,3 +222,31 @@ def make_affinity(
         raise ValueError("sigma=None: the 'rbf' affinity needs a width.")
     sigma_scaled = sigma / scale
     return lambda xb: rbf_affinity(xb / scale, sigma_scaled)
+
+
+def choose_sigma(
+    affinity: object,
+    sigma: float | None,
+    X: torch.Tensor,
+    *,
+    sample_size: int,
+    generator: torch.Generator,
+) -> float | None:
+    """Width of the ``"rbf"`` kernel: ``sigma`` if given, else the median heuristic on a
+    random sample of ``sample_size`` rows of X; None for any other affinity.
+
+    Examples
+    --------
+    >>> import torch
+    >>> X = torch.tensor([[0.0], [2.0]])
+    >>> choose_sigma("rbf", None, X, sample_size=2, generator=torch.Generator())
+    1.4142135623730951
+    >>> choose_sigma("knn", None, X, sample_size=2, generator=torch.Generator()) is None
+    True
+    """
+    if affinity != "rbf":
+        return None
+    if sigma is not None:
+        return float(sigma)
+    idx = torch.randperm(X.shape[0], generator=generator)[:sample_size]
+    return median_heuristic_sigma(X[idx])

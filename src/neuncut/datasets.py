@@ -159,6 +159,13 @@ def _load_mnist_arrays(path: Path) -> tuple[np.ndarray, np.ndarray]:
         # The pixels were stored as byte / 256: recover the bytes, then scale to [0, 1].
         xs.append((np.rint(x * 256) / 255).astype(np.float32))
         ys.append(y.astype(np.int64))
+    return _read_only_stack(xs, ys)
+
+
+def _read_only_stack(
+    xs: list[np.ndarray], ys: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The splits concatenated, read-only (the cached arrays must not be changed by callers)."""
     data, target = np.concatenate(xs), np.concatenate(ys)
     data.flags.writeable = False
     target.flags.writeable = False
@@ -214,10 +221,7 @@ def _load_fashion_arrays(folder: Path) -> tuple[np.ndarray, np.ndarray]:
             )
         xs.append(scale[x.reshape(n, 784)])
         ys.append(y.astype(np.int64))
-    data, target = np.concatenate(xs), np.concatenate(ys)
-    data.flags.writeable = False
-    target.flags.writeable = False
-    return data, target
+    return _read_only_stack(xs, ys)
 
 
 def _load_fashion_mnist() -> Dataset:

@@ -20,9 +20,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import io
-from .affinity import make_affinity, median_heuristic_sigma, power_of_two_scale
+from .affinity import choose_sigma, make_affinity, power_of_two_scale
 from .network import (
     MembershipNetwork,
+    as_network_input,
     check_hidden_layer_sizes,
     predict_logits,
     resolve_device,
@@ -232,7 +233,8 @@ class NeuNcut(ClusterMixin, BaseEstimator):
                 f"init_size={self.init_size} should be >= n_clusters={self.n_clusters}."
             )
         X = self._validate_X(X, reset=True)
-        self._check_n_samples(X.shape[0])
+        if X.shape[0] < self.n_clusters:
+            raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}.")
         np_rng, torch_gen = make_generators(self.random_state)
         device = resolve_device(self.device)
         timings: dict[str, float] = {}
@@ -240,19 +242,18 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         t0 = time.perf_counter()
         X_train = X[draw_subset(X.shape[0], self.train_size, self.n_clusters, np_rng)]
         Xt = torch.from_numpy(X_train).to(device)
-        self.sigma_ = self._fit_sigma(Xt, torch_gen)
+        self.sigma_ = choose_sigma(
+            self.affinity, self.sigma, Xt, sample_size=self.batch_size, generator=torch_gen
+        )
         affinity = self._affinity_fn(Xt)
-        network = MembershipNetwork(
-            X.shape[1], hidden, self.n_clusters, generator=torch_gen
-        ).to(device)
+        network = MembershipNetwork(X.shape[1], hidden, self.n_clusters, generator=torch_gen)
+        network = network.to(device)
         network.set_standardization(Xt)
         ref_X, ref_labels = None, None
         if self._uses_warm_start():
             if self.verbose:
-                logger.info(
-                    "warm start: %s partition of %d points, distilled into the network",
-                    self.init, min(self.init_size, X_train.shape[0]),
-                )
+                n_ref = min(self.init_size, X_train.shape[0])
+                logger.info("warm start: %s partition of %d points", self.init, n_ref)
             ref_X, ref_labels = warm_start(
                 network, Xt, init=self.init, n_clusters=self.n_clusters,
                 n_neighbors=self.n_neighbors, init_size=self.init_size, rng=np_rng,
@@ -283,44 +284,18 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         self.labels_ = self._predict_logits(X).argmax(axis=1)
         timings["label"] = time.perf_counter() - t0
         self.timings_ = timings
-        if self.verbose >= 2:
-            logger.info("stage times %s", timings)
+        logger.log(logging.INFO if self.verbose >= 2 else logging.DEBUG, "times %s", timings)
         return self
 
     def _validate_X(self, X: Any, *, reset: bool) -> np.ndarray:
         X = validate_data(
             self, X, reset=reset, dtype=[np.float32, np.float64], ensure_min_samples=1
         )
-        with np.errstate(over="ignore"):  # |x| > 3.4e38 becomes inf, refused just below
-            X = np.ascontiguousarray(X, dtype=np.float32)
-        if not np.isfinite(X).all():
-            raise ValueError(
-                "X contains values that are not finite in float32 (NaN, inf or |x| > 3.4e38);"
-                " remove or impute them before clustering."
-            )
-        if self.normalize_rows:
-            norms = np.linalg.norm(X.astype(np.float64), axis=1, keepdims=True)
-            X = (X / np.where(norms > 0, norms, 1.0)).astype(np.float32)
-        return X
-
-    def _check_n_samples(self, n_samples: int) -> None:
-        if n_samples < self.n_clusters:
-            raise ValueError(
-                f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}."
-            )
+        return as_network_input(X, normalize_rows=self.normalize_rows)
 
     def _uses_warm_start(self) -> bool:
         """Whether fit computes a reference partition (to distill, or to choose the penalty)."""
         return not (self.init == "random" and self.penalty is not None)
-
-    def _fit_sigma(self, X: torch.Tensor, gen: torch.Generator) -> float | None:
-        """Gaussian width for ``affinity="rbf"``: ``sigma``, or the median heuristic."""
-        if self.affinity != "rbf":
-            return None
-        if self.sigma is not None:
-            return float(self.sigma)
-        idx = torch.randperm(X.shape[0], generator=gen)[: self.batch_size]
-        return median_heuristic_sigma(X[idx])
 
     def _affinity_fn(self, X: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
         """The batch-graph builder of the fitted model, for data like X."""
@@ -360,12 +335,10 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         return torch.softmax(logits, dim=1).numpy()
 
     def score(self, X: Any, y: None = None) -> float:
-        """Negative relaxed normalized cut of X under the fitted model (higher is better).
+        """Minus the training objective ``cut + penalty_ / 2 * ortho`` on X (higher is better).
 
-        X is cut into batches of ``batch_size`` rows in their given order; each batch's graph
-        is built with the fitted affinity, and the score is minus the mean relaxed cut term of
-        ``predict_proba`` on those graphs, plus ``penalty_ / 2`` times the orthogonality
-        term: the training objective, measured on X. Labels are never read.
+        The mean over consecutive batches of ``batch_size`` rows, each with its own graph
+        (:func:`neuncut.training.objective`). Labels are never read.
 
         Parameters
         ----------

@@ -10,7 +10,13 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["MembershipNetwork", "check_hidden_layer_sizes", "predict_logits", "resolve_device"]
+__all__ = [
+    "MembershipNetwork",
+    "as_network_input",
+    "check_hidden_layer_sizes",
+    "predict_logits",
+    "resolve_device",
+]
 
 
 class MembershipNetwork(nn.Module):
@@ -138,3 +144,26 @@ def check_hidden_layer_sizes(hidden_layer_sizes: Any) -> tuple[int, ...]:
             f"hidden_layer_sizes={hidden_layer_sizes!r} should be a sequence of positive ints."
         )
     return tuple(int(h) for h in sizes)
+
+
+def as_network_input(X: np.ndarray, *, normalize_rows: bool = False) -> np.ndarray:
+    """X as a C-contiguous float32 array, rows L2-normalized if asked; non-finite X refused.
+
+    Values beyond the float32 range (|x| > 3.4e38) become inf and are refused too.
+
+    Examples
+    --------
+    >>> as_network_input(np.array([[3.0, 4.0]]), normalize_rows=True)
+    array([[0.6, 0.8]], dtype=float32)
+    """
+    with np.errstate(over="ignore"):  # |x| > 3.4e38 becomes inf, refused just below
+        X = np.ascontiguousarray(X, dtype=np.float32)
+    if not np.isfinite(X).all():
+        raise ValueError(
+            "X contains values that are not finite in float32 (NaN, inf or |x| > 3.4e38);"
+            " remove or impute them before clustering."
+        )
+    if normalize_rows:
+        norms = np.linalg.norm(X.astype(np.float64), axis=1, keepdims=True)
+        X = (X / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+    return X
