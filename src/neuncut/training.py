@@ -317,8 +317,6 @@ def train_ncut(
     return log
 
 
-
-
 @torch.no_grad()
 def objective(
     P: torch.Tensor, X: torch.Tensor, affinity: AffinityFn, *, penalty: float, batch_size: int
