@@ -197,6 +197,15 @@ def _write_bad(kind: str, files: dict[str, Path], d: Path) -> tuple[list[str], s
     if kind == "features":
         np.save(d / "w.npy", np.ones((4, 5)))
         return ["predict", model, str(d / "w.npy"), "--out", out], "5 features"
+    if kind == "directory":
+        return ["predict", model, str(d), "--out", out], "is a directory"
+    if kind == "bad-checkpoint":
+        (d / "ck").write_text("not a checkpoint")
+        return ["fit", X, "--n-clusters", "3", "--out", out, "--checkpoint", str(d / "ck")], (
+            "checkpoint=")
+    if kind == "checkpoint-dir":
+        return ["fit", X, "--n-clusters", "3", "--out", out, "--checkpoint",
+                str(d / "no" / "ck")], "its directory does not exist"
     if kind == "n-clusters":
         return ["fit", X, "--n-clusters", "0", "--out", str(d / "m")], "n_clusters"
     if kind == "affinity":
@@ -218,7 +227,8 @@ def _write_bad(kind: str, files: dict[str, Path], d: Path) -> tuple[list[str], s
     return [], "COMMAND"
 
 
-ERRORS = ["missing", "empty", "truncated", "text-cell", "ragged", "nan", "model-as-data",
+ERRORS = ["missing", "directory", "bad-checkpoint", "checkpoint-dir",
+          "empty", "truncated", "text-cell", "ragged", "nan", "model-as-data",
           "data-as-model", "one-dim", "features", "n-clusters", "affinity", "hidden",
           "npz-no-key", "npz-bad-key", "label-lengths", "out-suffix", "no-command"]
 

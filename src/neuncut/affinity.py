@@ -15,11 +15,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import partial
+from typing import NamedTuple
 
+import numpy as np
 import torch
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 
 __all__ = [
+    "GraphReport",
     "choose_sigma",
+    "graph_report",
     "make_affinity",
     "median_heuristic_sigma",
     "power_of_two_scale",
@@ -250,3 +256,36 @@ def choose_sigma(
         return float(sigma)
     idx = torch.randperm(X.shape[0], generator=generator)[:sample_size]
     return median_heuristic_sigma(X[idx])
+
+
+class GraphReport(NamedTuple):
+    """What :func:`graph_report` found in a batch graph."""
+
+    valid: bool
+    """Finite, non-negative and symmetric: a graph the loss is defined on."""
+    n_isolated: int
+    """Points with no edge to another point (zero degree without the self-loop)."""
+    n_components: int
+    """Connected components, isolated points included."""
+
+
+def graph_report(W: torch.Tensor) -> GraphReport:
+    """Check an affinity matrix W (B, B): validity, isolated points, connected components.
+
+    Examples
+    --------
+    >>> import torch
+    >>> W = torch.tensor([[1.0, 0.5, 0.0], [0.5, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    >>> graph_report(W)
+    GraphReport(valid=True, n_isolated=1, n_components=2)
+    """
+    W = W.detach().cpu()
+    valid = bool(torch.isfinite(W).all() and (W >= 0).all())
+    valid = valid and bool(torch.allclose(W, W.T, rtol=1e-5, atol=1e-6))
+    if not valid:
+        return GraphReport(False, 0, 0)
+    off = W.clone()
+    off.fill_diagonal_(0.0)
+    n_isolated = int((off.sum(dim=1) <= 0).sum())
+    n_components = connected_components(csr_matrix(off.numpy() > 0), directed=False)[0]
+    return GraphReport(True, n_isolated, int(np.int64(n_components)))

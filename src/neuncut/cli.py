@@ -51,7 +51,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     X = read_data(args.data, args.key)
     logger.info("loaded %s: %d x %d (%.2f s)", args.data, *X.shape, time.perf_counter() - t0)
     t0 = time.perf_counter()
-    model.fit(X)
+    model.fit(X, checkpoint=args.checkpoint)
     logger.info("fitted in %.2f s (%s)", time.perf_counter() - t0, _stages(model.timings_))
     model.save(args.out)
     if args.labels_out:
@@ -276,6 +276,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-clusters", type=int, required=True, help="number of clusters")
     p.add_argument("--out", required=True, metavar="MODEL", help="model file to write")
     p.add_argument("--labels-out", metavar="PATH", help="also write the labels (.npy/.csv)")
+    p.add_argument("--checkpoint", metavar="PATH",
+                   help="training state file, written every epoch; a killed fit rerun with the"
+                        " same options resumes from it (deleted on success)")
     p.add_argument("--key", help=key_help)
     _add_fit_options(p)
     p.set_defaults(func=_cmd_fit)

@@ -21,6 +21,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import io
 from .affinity import choose_sigma, make_affinity, power_of_two_scale
+from .checkpoint import CheckpointWriter, fingerprint, fingerprint_params, read_checkpoint
+from .diagnostics import check_batch_graph, warn_empty_clusters
 from .network import (
     MembershipNetwork,
     as_network_input,
@@ -28,11 +30,11 @@ from .network import (
     predict_logits,
     resolve_device,
 )
+from .penalty import select_penalty
 from .training import (
     draw_subset,
     make_generators,
     objective,
-    select_penalty,
     train_ncut,
     warm_start,
 )
@@ -79,7 +81,7 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         training data. Recorded in ``sigma_``.
     penalty : float, default=None
         The paper's gamma, weight of the orthogonality term. None chooses it without labels
-        (:func:`neuncut.training.select_penalty`): the larger of twice the smallest value
+        (:func:`neuncut.penalty.select_penalty`): the larger of twice the smallest value
         that keeps the warm-start partition stable against merging two clusters or
         collapsing, and ``2 k**2 / sqrt(k - 1)``, above which no hard partition scores worse
         than a trivial solution (66.7 for k = 10). Recorded in ``penalty_``.
@@ -213,68 +215,68 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         self.verbose = verbose
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: Any, y: None = None) -> NeuNcut:
+    def fit(self, X: Any, y: None = None, *, checkpoint: str | Path | None = None) -> NeuNcut:
         """Train the membership network on X (or a subset) and label every row of X.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Numbers: float, int or bool arrays, pandas DataFrames, torch tensors (copied to
+            the CPU). Sparse matrices, strings that are not numbers, NaN and inf are refused
+            with a ValueError or TypeError that says what to do. Rows are used in float32.
         y : Ignored
             Present for API consistency; labels are never read.
+        checkpoint : str or Path, default=None
+            File for the training state, written atomically after the warm start and after
+            every epoch. When it exists at the start of ``fit`` (a fit on the same data with
+            the same parameters was killed), training resumes from it and ends with the
+            model the uninterrupted fit would have given; a checkpoint of other data or
+            parameters is refused. Deleted when the fit succeeds.
 
         Returns
         -------
         self : NeuNcut
+
+        Warns
+        -----
+        DegenerateGraphWarning
+            A batch graph has points without neighbours or more connected components than
+            ``n_clusters``.
+        EmptyClusterWarning
+            Some clusters are empty, e.g. X has fewer distinct rows than ``n_clusters``.
         """
-        self._validate_params()
-        hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
-        if self._uses_warm_start() and self.init_size < self.n_clusters:
-            raise ValueError(
-                f"init_size={self.init_size} should be >= n_clusters={self.n_clusters}."
-            )
-        X = self._validate_X(X, reset=True)
-        if X.shape[0] < self.n_clusters:
-            raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}.")
+        X, hidden = self._validate_fit_input(X)
         np_rng, torch_gen = make_generators(self.random_state)
         device = resolve_device(self.device)
-        timings: dict[str, float] = {}
-
-        t0 = time.perf_counter()
-        X_train = X[draw_subset(X.shape[0], self.train_size, self.n_clusters, np_rng)]
-        Xt = torch.from_numpy(X_train).to(device)
-        self.sigma_ = choose_sigma(
-            self.affinity, self.sigma, Xt, sample_size=self.batch_size, generator=torch_gen
-        )
-        affinity = self._affinity_fn(Xt)
+        key = fingerprint(X, fingerprint_params(self.get_params())) if checkpoint else ""
+        saved = read_checkpoint(checkpoint, key) if checkpoint is not None else None
+        if saved is None:
+            train_idx = draw_subset(X.shape[0], self.train_size, self.n_clusters, np_rng)
+        else:
+            train_idx = saved.train_indices
+        Xt = torch.from_numpy(X[train_idx]).to(device)
         network = MembershipNetwork(X.shape[1], hidden, self.n_clusters, generator=torch_gen)
         network = network.to(device)
-        network.set_standardization(Xt)
-        ref_X, ref_labels = None, None
-        if self._uses_warm_start():
-            if self.verbose:
-                n_ref = min(self.init_size, X_train.shape[0])
-                logger.info("warm start: %s partition of %d points", self.init, n_ref)
-            ref_X, ref_labels = warm_start(
-                network, Xt, init=self.init, n_clusters=self.n_clusters,
-                n_neighbors=self.n_neighbors, init_size=self.init_size, rng=np_rng,
-                generator=torch_gen,
-            )
-        timings["init"] = time.perf_counter() - t0
-
-        if self.penalty is None:
-            self.penalty_ = select_penalty(
-                ref_X, ref_labels, affinity, batch_size=self.batch_size,
-                n_clusters=self.n_clusters, generator=torch_gen,
-            )
+        if saved is None:
+            timings = self._initialize(network, Xt, np_rng, torch_gen)
         else:
-            self.penalty_ = float(self.penalty)
-        if self.verbose:
-            logger.info("warm start took %.1f s; penalty %.4g", timings["init"], self.penalty_)
+            if self.verbose:
+                logger.info("resuming from %s after epoch %d", checkpoint, saved.log.n_iter)
+            self.sigma_, self.penalty_, timings = saved.sigma, saved.penalty, saved.timings
+            network.load_state_dict(saved.network)
+            torch_gen.set_state(saved.generator)
+        affinity = self._affinity_fn(Xt)
+        write = None
+        if checkpoint is not None:
+            write = CheckpointWriter(checkpoint, key, network, torch_gen, train_idx,
+                                     sigma=self.sigma_, penalty=self.penalty_, timings=timings)
         t0 = time.perf_counter()
         log = train_ncut(
             network, Xt, affinity, penalty=self.penalty_, epochs=self.max_epochs,
             batch_size=self.batch_size, lr=self.learning_rate,
             weight_decay=self.weight_decay, generator=torch_gen, verbose=self.verbose,
+            resume=None if saved is None else (saved.optimizer, saved.scheduler, saved.log),
+            on_epoch_end=write,
         )
         timings["train"] = time.perf_counter() - t0
         self.network_ = network.cpu().eval()
@@ -285,12 +287,80 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         timings["label"] = time.perf_counter() - t0
         self.timings_ = timings
         logger.log(logging.INFO if self.verbose >= 2 else logging.DEBUG, "times %s", timings)
+        warn_empty_clusters(self.labels_, self.n_clusters)
+        if checkpoint is not None:
+            Path(checkpoint).unlink(missing_ok=True)
         return self
 
-    def _validate_X(self, X: Any, *, reset: bool) -> np.ndarray:
-        X = validate_data(
-            self, X, reset=reset, dtype=[np.float32, np.float64], ensure_min_samples=1
+    def _validate_fit_input(self, X: Any) -> tuple[np.ndarray, tuple[int, ...]]:
+        """Validated parameters and X, and the hidden layer sizes."""
+        self._validate_params()
+        hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        if self._uses_warm_start() and self.init_size < self.n_clusters:
+            raise ValueError(
+                f"init_size={self.init_size} should be >= n_clusters={self.n_clusters}."
+            )
+        X = self._validate_X(X, reset=True)
+        if X.shape[0] < self.n_clusters:
+            raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}.")
+        return X, hidden
+
+    def _initialize(
+        self,
+        network: MembershipNetwork,
+        Xt: torch.Tensor,
+        np_rng: np.random.Generator,
+        torch_gen: torch.Generator,
+    ) -> dict[str, float]:
+        """Set ``sigma_``, the input standardization, the warm start and ``penalty_``."""
+        t0 = time.perf_counter()
+        self.sigma_ = choose_sigma(
+            self.affinity, self.sigma, Xt, sample_size=self.batch_size, generator=torch_gen
         )
+        network.set_standardization(Xt)
+        affinity = self._affinity_fn(Xt)
+        # A copy of the generator: the check must not change the batches training draws.
+        check_batch_graph(
+            Xt, affinity, batch_size=self.batch_size, n_clusters=self.n_clusters,
+            generator=torch.Generator().set_state(torch_gen.get_state()),
+        )
+        ref_X, ref_labels = None, None
+        if self._uses_warm_start():
+            if self.verbose:
+                n_ref = min(self.init_size, Xt.shape[0])
+                logger.info("warm start: %s partition of %d points", self.init, n_ref)
+            ref_X, ref_labels = warm_start(
+                network, Xt, init=self.init, n_clusters=self.n_clusters,
+                n_neighbors=self.n_neighbors, init_size=self.init_size, rng=np_rng,
+                generator=torch_gen,
+            )
+        if self.penalty is None:
+            self.penalty_ = select_penalty(
+                ref_X, ref_labels, affinity, batch_size=self.batch_size,
+                n_clusters=self.n_clusters, generator=torch_gen,
+            )
+        else:
+            self.penalty_ = float(self.penalty)
+        elapsed = time.perf_counter() - t0
+        if self.verbose:
+            logger.info("warm start took %.1f s; penalty %.4g", elapsed, self.penalty_)
+        return {"init": elapsed}
+
+    def _validate_X(self, X: Any, *, reset: bool) -> np.ndarray:
+        if isinstance(X, torch.Tensor):
+            X = X.detach().cpu().numpy()
+        try:
+            X = validate_data(
+                self, X, reset=reset, dtype=[np.float32, np.float64], ensure_min_samples=1
+            )
+        except ValueError as err:
+            if "could not convert string to float" not in str(err):
+                raise
+            raise ValueError(
+                f"X contains values that are not numbers ({err}). NeuNcut clusters numeric"
+                " data: encode categorical columns first (e.g. sklearn.preprocessing."
+                "OneHotEncoder) or drop them."
+            ) from None
         return as_network_input(X, normalize_rows=self.normalize_rows)
 
     def _uses_warm_start(self) -> bool:
@@ -398,3 +468,4 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         model : NeuNcut
         """
         return io.load_estimator(cls, path)
+

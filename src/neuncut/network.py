@@ -111,7 +111,9 @@ def resolve_device(device: str) -> torch.device:
 def predict_logits(network: nn.Module, X: np.ndarray, *, chunk_size: int) -> np.ndarray:
     """Logits of ``network`` on the float32 rows of X, ``chunk_size`` rows per forward pass.
 
-    Memory beyond the output is O(chunk_size * width), whatever the number of rows.
+    Memory beyond the output is O(chunk_size * width), whatever the number of rows. Rows
+    whose logits overflow (far outside the training data) raise a ValueError rather than
+    give a NaN membership.
 
     Examples
     --------
@@ -125,6 +127,13 @@ def predict_logits(network: nn.Module, X: np.ndarray, *, chunk_size: int) -> np.
     for start in range(0, X.shape[0], chunk_size):
         stop = min(start + chunk_size, X.shape[0])
         out[start:stop] = network(torch.from_numpy(X[start:stop])).numpy()
+    bad = ~np.isfinite(out).all(axis=1)
+    if bad.any():
+        raise ValueError(
+            f"{int(bad.sum())} rows of X (the first is row {int(np.argmax(bad))}) are so far"
+            " from the training data that the network's output overflows float32; scale X as"
+            " the training data was, or remove those rows."
+        )
     return out
 
 

@@ -130,6 +130,8 @@ def spectral_labels(
     >>> bool((labels[:20] == labels[0]).all() and (labels[20:] != labels[0]).all())
     True
     """
+    if n_clusters == 1 or X.shape[0] < 2:  # one cluster, or one point: nothing to cut
+        return np.zeros(X.shape[0], dtype=np.int64)
     A = self_tuning_knn_graph(X, n_neighbors)
     U = spectral_embedding(A, n_clusters, seed=int(rng.integers(2**31 - 1)))
     # k-means on the embedding has many local minima (ACC 0.71 - 0.92 over single runs on

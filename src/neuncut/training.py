@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 from collections.abc import Callable, Iterator
@@ -15,7 +16,7 @@ from sklearn.utils import check_random_state
 from torch import nn
 from tqdm.auto import tqdm
 
-from .loss import merge_gains, ncut_loss, trivial_ortho
+from .loss import ncut_loss
 from .spectral import spectral_labels
 
 __all__ = [
@@ -26,9 +27,7 @@ __all__ = [
     "distill",
     "warm_start",
     "iter_batches",
-    "select_penalty",
     "train_ncut",
-    "trivial_penalty",
 ]
 
 logger = logging.getLogger(__name__)
@@ -42,16 +41,25 @@ _DISTILL_STEPS = 1000
 _DISTILL_BATCH = 256
 _DISTILL_LR = 1e-3
 
+# Non-finite loss or weights: restore the state at the start of the epoch and halve the step,
+# at most this many times in a fit, then stop with an error.
+_MAX_RECOVERIES = 8
+
 
 @dataclass
 class TrainingLog:
-    """Per-epoch means of the loss terms, and counts of passes and steps."""
+    """Per-epoch means of the loss terms; counts of passes, steps and recoveries.
+
+    ``n_recoveries`` counts the times a non-finite loss or weight was met, the state of the
+    start of the epoch restored and the learning rate halved.
+    """
 
     loss: list[float] = field(default_factory=list)
     cut: list[float] = field(default_factory=list)
     ortho: list[float] = field(default_factory=list)
     n_iter: int = 0
     n_steps: int = 0
+    n_recoveries: int = 0
 
 
 def make_generators(random_state: object) -> tuple[np.random.Generator, torch.Generator]:
@@ -143,6 +151,11 @@ def distill(
             loss.backward()
             opt.step()
             sched.step()
+    if not _all_finite(torch.zeros(()), network):
+        raise RuntimeError(
+            "the warm start diverged: distilling the initial partition left non-finite"
+            " weights. Check X for extreme values."
+        )
 
 
 def warm_start(
@@ -185,88 +198,22 @@ def warm_start(
     return X_ref, labels_t
 
 
-@torch.no_grad()
-def select_penalty(
-    X: torch.Tensor,
-    labels: torch.Tensor,
-    affinity: AffinityFn,
-    *,
-    batch_size: int,
-    n_clusters: int,
-    generator: torch.Generator,
-    n_batches: int = 4,
-    safety: float = 2.0,
-) -> float:
-    r"""Label-free choice of the orthogonality weight :math:`\gamma` (``penalty=None``).
+@dataclass
+class _GoodState:
+    """Copies of the network and optimizer state to fall back on after a non-finite step."""
 
-    ``labels`` is a reference partition of ``X`` computed without labels (the warm start's
-    spectral or k-means clusters). On a batch graph, merging its clusters a and b lowers the
-    cut by :math:`\Delta_{ab}` (:func:`neuncut.loss.merge_gains`) and raises the
-    orthogonality term by exactly :math:`1/k`; collapsing everything into a trivial solution
-    lowers the cut by :math:`c = \mathrm{Ncut}` of the partition and raises the orthogonality
-    term by :math:`\sqrt{k-1}/k`. The partition is therefore stable against both moves iff
+    network: dict
+    optimizer: dict
 
-    .. math::
-
-        \gamma > \gamma_0 = 2k \,\max\Big(\max_{a,b} \Delta_{ab},\;
-        \frac{c}{\sqrt{k-1}}\Big).
-
-    Every hard partition has :math:`\mathrm{cut} \le k`, so no hard partition, however poor,
-    scores worse than a trivial solution once
-
-    .. math::
-
-        \gamma \ge \gamma_{\mathrm{triv}} = \frac{2k^2}{\sqrt{k-1}}
-        \quad (66.7 \text{ for } k = 10,\ 8 \text{ for } k = 2).
-
-    We take :math:`\gamma = \max(\mathrm{safety}\cdot\bar\gamma_0,\ \gamma_{\mathrm{triv}})`,
-    with :math:`\bar\gamma_0` the mean of :math:`\gamma_0` over ``n_batches`` batches (1 for
-    ``k = 1``, where the term is always 0). Why the worst-case bound as well: batch graphs are
-    coarser than the warm start's graph (a 10-NN graph inside a 10 % batch is like a 100-NN
-    graph of the whole set), and with :math:`\gamma = 2\bar\gamma_0` (16 on MNIST scattering
-    features) training drifted to the coarser graph's cut: ACC 0.927 -> 0.883. With
-    :math:`\gamma = 80` the warm start was kept and sharpened (ACC 0.927, NMI 0.856 -> 0.857).
-    Nothing here reads ground-truth labels.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from neuncut.affinity import self_tuning_knn_affinity
-    >>> X = torch.cat([torch.randn(50, 2), torch.randn(50, 2) + 20.0])
-    >>> labels = torch.arange(100) // 50
-    >>> select_penalty(X, labels, lambda x: self_tuning_knn_affinity(x, 5), batch_size=100,
-    ...                n_clusters=2, generator=torch.Generator().manual_seed(0))
-    8.0
-    """
-    k = n_clusters
-    if k < 2:
-        return 1.0
-    gammas = []
-    for b, idx in enumerate(iter_batches(X.shape[0], batch_size, generator)):
-        if b >= n_batches:
-            break
-        W = affinity(X[idx])
-        Y = nn.functional.one_hot(labels[idx], k).to(W.dtype)  # (B, k)
-        cut = float(ncut_loss(Y, W).cut)
-        worst_merge = float(merge_gains(W, labels[idx], k).max())
-        gammas.append(2 * k * max(worst_merge, cut / math.sqrt(k - 1)))
-    return max(safety * float(np.mean(gammas)), trivial_penalty(k))
+    @classmethod
+    def take(cls, network: nn.Module, opt: torch.optim.Optimizer) -> _GoodState:
+        return cls(copy.deepcopy(network.state_dict()), copy.deepcopy(opt.state_dict()))
 
 
-def trivial_penalty(n_clusters: int) -> float:
-    r"""The smallest :math:`\gamma` at which no hard partition loses to a trivial solution.
-
-    A hard partition has :math:`\mathrm{cut} \le k` and ``ortho = 0``; a trivial solution
-    (one cluster, or uniform memberships) has ``cut = 0`` and ``ortho = \sqrt{k-1}/k``
-    (:func:`neuncut.loss.trivial_ortho`). So :math:`\gamma/2 \cdot \sqrt{k-1}/k \ge k`
-    iff :math:`\gamma \ge 2k^2/\sqrt{k-1}`.
-
-    Examples
-    --------
-    >>> round(trivial_penalty(10), 2)
-    66.67
-    """
-    return 2.0 * n_clusters / trivial_ortho(n_clusters)
+def _all_finite(loss: torch.Tensor, network: nn.Module) -> bool:
+    """Whether the loss and every parameter of the network are finite."""
+    finite = [torch.isfinite(loss).all()] + [torch.isfinite(p).all() for p in network.parameters()]
+    return bool(torch.stack(finite).all())
 
 
 def train_ncut(
@@ -281,32 +228,60 @@ def train_ncut(
     weight_decay: float,
     generator: torch.Generator,
     verbose: int = 0,
+    resume: tuple[dict, dict, TrainingLog] | None = None,
+    on_epoch_end: Callable[[torch.optim.Optimizer, object, TrainingLog], None] | None = None,
 ) -> TrainingLog:
     """Minibatch Adam on ``cut + penalty / 2 * ortho``, cosine-annealed learning rate.
 
     Each step draws a batch, builds its graph with ``affinity`` and takes one step on the
     relaxed normalized cut of ``softmax(network(X_batch))``.
+
+    Numerical safety: when the loss or a weight becomes non-finite, the network and Adam
+    are restored to the start of the epoch and the learning rate is halved; after
+    ``_MAX_RECOVERIES`` such events training stops with a RuntimeError, so a network that
+    predicts NaN is never returned.
+
+    Parameters
+    ----------
+    resume : (optimizer state, scheduler state, log), optional
+        Continue a run from the end of epoch ``log.n_iter`` (the network and ``generator``
+        must hold that epoch's state too; see :mod:`neuncut.checkpoint`).
+    on_epoch_end : callable, optional
+        Called as ``on_epoch_end(optimizer, scheduler, log)`` before the first epoch and
+        after each one (to write checkpoints).
     """
     log = TrainingLog()
     n_batches = max(1, math.ceil(X.shape[0] / batch_size))
     opt, sched = _cosine_adam(network, lr, weight_decay, epochs * n_batches)
+    if resume is not None:
+        opt.load_state_dict(resume[0])
+        sched.load_state_dict(resume[1])
+        log = resume[2]
+    elif on_epoch_end is not None:
+        on_epoch_end(opt, sched, log)
     network.train()
-    bar = tqdm(range(epochs), desc="NeuNcut", disable=verbose < 1, leave=False)
+    bar = tqdm(range(log.n_iter, epochs), desc="NeuNcut", disable=verbose < 1, leave=False)
     for epoch in bar:
-        sums = np.zeros(3)
+        good = _GoodState.take(network, opt)
+        sums, n_summed = np.zeros(3), 0
         for idx in iter_batches(X.shape[0], batch_size, generator):
             xb = X[idx]
             with torch.no_grad():
                 W = affinity(xb)
             terms = ncut_loss(torch.softmax(network(xb), dim=1), W)
             loss = terms.cut + 0.5 * penalty * terms.ortho
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            sums += [float(loss.detach()), float(terms.cut.detach()), float(terms.ortho.detach())]
+            if torch.isfinite(loss):
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                sched.step()
             log.n_steps += 1
-        means = sums / n_batches
+            if not _all_finite(loss, network):
+                good = _recover(network, opt, sched, good, log, lr)
+                continue
+            sums += [float(loss.detach()), float(terms.cut.detach()), float(terms.ortho.detach())]
+            n_summed += 1
+        means = sums / max(n_summed, 1)
         log.loss.append(means[0])
         log.cut.append(means[1])
         log.ortho.append(means[2])
@@ -314,7 +289,38 @@ def train_ncut(
         bar.set_postfix(cut=f"{means[1]:.4f}", ortho=f"{means[2]:.4f}", gamma=f"{penalty:.3g}")
         if verbose >= 2:
             logger.info("epoch %d: loss %.5f cut %.5f ortho %.5f", epoch + 1, *means)
+        if on_epoch_end is not None:
+            on_epoch_end(opt, sched, log)
     return log
+
+
+def _recover(
+    network: nn.Module,
+    opt: torch.optim.Optimizer,
+    sched: torch.optim.lr_scheduler.LRScheduler,
+    good: _GoodState,
+    log: TrainingLog,
+    lr: float,
+) -> _GoodState:
+    """Restore the last good state and halve the learning rate, or raise after too many."""
+    log.n_recoveries += 1
+    if log.n_recoveries > _MAX_RECOVERIES:
+        raise RuntimeError(
+            f"Ncut training diverged: the loss or the weights became non-finite"
+            f" {log.n_recoveries} times although the learning rate was halved each time"
+            f" (learning_rate={lr:g} -> {lr * 0.5**_MAX_RECOVERIES:g}). Check X for extreme"
+            " values, or lower learning_rate."
+        )
+    logger.warning(
+        "non-finite loss or weights at step %d: restored the start of the epoch and halved"
+        " the learning rate", log.n_steps,
+    )
+    network.load_state_dict(good.network)
+    opt.load_state_dict(good.optimizer)
+    for group in opt.param_groups:
+        group["lr"] *= 0.5
+    sched.base_lrs = [base * 0.5 for base in sched.base_lrs]
+    return _GoodState.take(network, opt)
 
 
 @torch.no_grad()

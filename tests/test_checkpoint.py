@@ -1,0 +1,172 @@
+"""Checkpoints: a fit killed mid-training resumes and ends with the uninterrupted model."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_blobs
+
+from neuncut import NeuNcut
+from neuncut import estimator as estimator_module
+from neuncut.checkpoint import fingerprint, read_checkpoint
+from neuncut.cli import main
+from neuncut.io import ModelFileError, load_tensors
+
+PARAMS = dict(n_clusters=4, max_epochs=6, hidden_layer_sizes=(32,), batch_size=256,
+              init_size=500, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def X() -> np.ndarray:
+    return make_blobs(2000, centers=4, cluster_std=2.0, random_state=0)[0]
+
+
+def _same_model(a: NeuNcut, b: NeuNcut) -> bool:
+    sa, sb = a.network_.state_dict(), b.network_.state_dict()
+    return (
+        sa.keys() == sb.keys()
+        and all(torch.equal(sa[k], sb[k]) for k in sa)
+        and np.array_equal(a.labels_, b.labels_)
+        and a.loss_curve_ == b.loss_curve_
+        and (a.n_iter_, a.n_steps_, a.penalty_, a.sigma_) == (b.n_iter_, b.n_steps_, b.penalty_,
+                                                              b.sigma_)
+    )
+
+
+def _interrupt_after(monkeypatch: pytest.MonkeyPatch, epoch: int) -> None:
+    """Make the next fit raise KeyboardInterrupt right after writing epoch ``epoch``'s state."""
+    train = estimator_module.train_ncut
+
+    def interrupted(*args, on_epoch_end=None, **kwargs):
+        def write_then_stop(opt, sched, log):
+            on_epoch_end(opt, sched, log)
+            if log.n_iter == epoch:
+                raise KeyboardInterrupt
+        return train(*args, on_epoch_end=write_then_stop, **kwargs)
+
+    monkeypatch.setattr(estimator_module, "train_ncut", interrupted)
+
+
+@pytest.mark.parametrize("epoch", [0, 3])
+@pytest.mark.parametrize("overrides", [{}, {"affinity": "rbf", "train_size": 0.5}])
+def test_interrupted_fit_resumes_to_the_same_model(X, tmp_path, monkeypatch, epoch,
+                                                   overrides) -> None:
+    params = {**PARAMS, **overrides}
+    expected = NeuNcut(**params).fit(X)
+    path = tmp_path / "fit.ckpt"
+    _interrupt_after(monkeypatch, epoch)
+    with pytest.raises(KeyboardInterrupt):
+        NeuNcut(**params).fit(X, checkpoint=path)
+    monkeypatch.undo()
+    _, header = load_tensors(path)
+    assert header["log"]["n_iter"] == epoch
+    resumed = NeuNcut(**params).fit(X, checkpoint=path)
+    assert _same_model(expected, resumed)
+    assert not path.exists()  # deleted once the fit succeeds
+
+
+def test_checkpointing_does_not_change_the_model(X, tmp_path) -> None:
+    path = tmp_path / "fit.ckpt"
+    assert _same_model(NeuNcut(**PARAMS).fit(X), NeuNcut(**PARAMS).fit(X, checkpoint=path))
+    assert not path.exists()
+
+
+_CHILD = """
+import sys
+import numpy as np
+from neuncut.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_sigkilled_fit_resumes_to_the_same_model(X, tmp_path) -> None:
+    """A child process running ``neuncut fit --checkpoint`` is killed with SIGKILL mid-training;
+    rerunning the same command resumes and writes the model an uninterrupted run writes."""
+    np.save(tmp_path / "X.npy", X)
+    ckpt = tmp_path / "fit.ckpt"
+    options = ["--n-clusters", "4", "--max-epochs", "150", "--hidden-layer-sizes", "32",
+               "--batch-size", "256", "--init-size", "500", "--seed", "0"]
+    argv = ["fit", str(tmp_path / "X.npy"), *options, "--checkpoint", str(ckpt)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "OPENBLAS_NUM_THREADS": "1"}
+    child = subprocess.Popen([sys.executable, "-c", _CHILD, *argv, "--out",
+                              str(tmp_path / "killed.safetensors")],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    killed_at = None
+    deadline = time.monotonic() + 300
+    while child.poll() is None and time.monotonic() < deadline:
+        if ckpt.exists():
+            try:
+                _, header = load_tensors(ckpt)
+            except (ModelFileError, FileNotFoundError):  # replaced while being read
+                continue
+            if header["log"]["n_iter"] >= 2:
+                child.send_signal(signal.SIGKILL)
+                child.wait()
+                killed_at = header["log"]["n_iter"]
+                break
+        time.sleep(0.01)
+    assert child.returncode == -signal.SIGKILL, "the child finished before it could be killed"
+    assert killed_at is not None and killed_at < 150
+    assert not (tmp_path / "killed.safetensors").exists()
+    _, header = load_tensors(ckpt)
+    assert 2 <= header["log"]["n_iter"] < 150  # the last state written before the kill
+
+    assert main([*argv, "--out", str(tmp_path / "resumed.safetensors")]) == 0
+    assert not ckpt.exists()
+    assert main(["fit", str(tmp_path / "X.npy"), *options,
+                 "--out", str(tmp_path / "straight.safetensors")]) == 0
+    resumed = NeuNcut.load(tmp_path / "resumed.safetensors")
+    straight = NeuNcut.load(tmp_path / "straight.safetensors")
+    assert resumed.n_iter_ == 150
+    assert _same_model(straight, resumed)
+
+
+@pytest.mark.parametrize("change", ["params", "data"])
+def test_checkpoint_of_another_fit_is_refused(X, tmp_path, monkeypatch, change) -> None:
+    path = tmp_path / "fit.ckpt"
+    _interrupt_after(monkeypatch, 1)
+    with pytest.raises(KeyboardInterrupt):
+        NeuNcut(**PARAMS).fit(X, checkpoint=path)
+    monkeypatch.undo()
+    model, data = NeuNcut(**PARAMS), X
+    if change == "params":
+        model.set_params(n_neighbors=5)
+    else:
+        data = X + 1.0
+    with pytest.raises(ModelFileError, match="other data or with other parameters"):
+        model.fit(data, checkpoint=path)
+    assert path.exists()  # never deleted by a refused fit
+    # verbose and device do not change the result, so they do not invalidate a checkpoint
+    NeuNcut(**PARAMS, verbose=2, device="cpu").fit(X, checkpoint=path)
+    assert not path.exists()
+
+
+def test_damaged_or_foreign_checkpoint_is_refused(X, tmp_path) -> None:
+    model = NeuNcut(**{**PARAMS, "max_epochs": 1}).fit(X)
+    model_file = tmp_path / "model.safetensors"
+    model.save(model_file)
+    with pytest.raises(ModelFileError, match="not a training checkpoint"):
+        NeuNcut(**PARAMS).fit(X, checkpoint=model_file)
+    bad = tmp_path / "bad.ckpt"
+    bad.write_bytes(model_file.read_bytes()[:-100])
+    with pytest.raises(ModelFileError, match="truncated or corrupted"):
+        NeuNcut(**PARAMS).fit(X, checkpoint=bad)
+
+
+def test_fingerprint_ignores_memory_layout() -> None:
+    X = np.arange(12, dtype=np.float32).reshape(3, 4)
+    assert fingerprint(np.asfortranarray(X), {}) == fingerprint(X, {})
+    assert fingerprint(X.T.copy(), {}) != fingerprint(X, {})
+
+
+def test_read_checkpoint_of_missing_file_is_none(tmp_path: Path) -> None:
+    assert read_checkpoint(tmp_path / "none.ckpt", "key") is None
