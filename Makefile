@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 RUN_ARGS ?= --out results/run
 
-.PHONY: install run test lint clean bench bench-install
+.PHONY: install run test lint clean bench bench-install docs
 
 install: $(VENV)/.installed
 
@@ -29,6 +29,11 @@ test: lint
 
 clean:
 	rm -rf $(VENV) results
+
+# The user guide and API reference (docs/), warnings are errors; open docs/_build/html/index.html.
+docs: install
+	$(BIN)/pip install -q -e ".[docs]"
+	$(BIN)/sphinx-build -W -b html docs docs/_build/html
 
 # Benchmarks against the peers (benchmarks/README.md). Peers live in their own venv so that
 # they cannot change the project's torch/numpy; spectralnet pulls torchvision, pinned to the
