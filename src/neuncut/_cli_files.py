@@ -44,8 +44,8 @@ def _sniff(path: Path, what: str) -> str:
 def _load_npy(path: Path, where: str, kind: str, key: str | None = None) -> np.ndarray:
     """The array of a .npy file, or one array of a .npz file (the only one, or ``key``)."""
     try:
-        if kind == "npy":
-            return np.load(path, allow_pickle=False)
+        if kind == "npy":  # memory-mapped: a file larger than RAM is read in blocks
+            return np.load(path, mmap_mode="r", allow_pickle=False)
         with np.load(path, allow_pickle=False) as archive:
             names = list(archive.files)
             if key is None and len(names) != 1:
@@ -59,7 +59,7 @@ def _load_npy(path: Path, where: str, kind: str, key: str | None = None) -> np.n
     except LookupError as exc:
         raise ValueError(exc.args[0]) from None
     except _BROKEN as exc:
-        if "allow_pickle" in str(exc):
+        if "allow_pickle" in str(exc) or "Python objects" in str(exc):
             raise ValueError(f"{where} holds Python objects, which neuncut never unpickles; "
                              "save a numeric array") from None
         raise ValueError(f"{where} is truncated or corrupted ({exc}); write it again") from None
@@ -145,7 +145,8 @@ def read_data(name: str, key: str | None = None) -> np.ndarray:
         raise ValueError(f"{where} holds {X.dtype} values; expected real numbers")
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"{where} holds an empty array of shape {X.shape}")
-    bad = np.argwhere(~np.isfinite(X))
+    # A memory map is checked block by block when it is read (neuncut.streaming).
+    bad = np.argwhere(~np.isfinite(X)) if not isinstance(X, np.memmap) else np.empty((0, 2))
     if bad.size:
         raise ValueError(f"{where} holds {len(bad)} NaN or infinite values (the first in row "
                          f"{bad[0][0] + 1}, column {bad[0][1] + 1}); remove or impute them")

@@ -7,8 +7,9 @@ and :mod:`neuncut.training`; this module only wires them together.
 from __future__ import annotations
 
 import logging
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import torch
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
+from tqdm.auto import tqdm
 
 from . import io
 from .affinity import choose_sigma, make_affinity, power_of_two_scale
@@ -27,10 +29,12 @@ from .network import (
     MembershipNetwork,
     as_network_input,
     check_hidden_layer_sizes,
+    output_width,
     predict_logits,
     resolve_device,
 )
 from .penalty import select_penalty
+from .streaming import check_finite_rows, is_streamed, iter_row_blocks, open_rows
 from .training import (
     draw_subset,
     make_generators,
@@ -220,10 +224,13 @@ class NeuNcut(ClusterMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features), np.memmap, or path to a .npy file
             Numbers: float, int or bool arrays, pandas DataFrames, torch tensors (copied to
             the CPU). Sparse matrices, strings that are not numbers, NaN and inf are refused
             with a ValueError or TypeError that says what to do. Rows are used in float32.
+            A memory map (or a ``.npy`` path, memory-mapped) larger than RAM works with
+            ``train_size`` set: training reads only the sampled rows, and every row is then
+            read once, in blocks, to compute ``labels_``.
         y : Ignored
             Present for API consistency; labels are never read.
         checkpoint : str or Path, default=None
@@ -245,7 +252,7 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         EmptyClusterWarning
             Some clusters are empty, e.g. X has fewer distinct rows than ``n_clusters``.
         """
-        X, hidden = self._validate_fit_input(X)
+        X, hidden, in_memory = self._validate_fit_input(X)
         np_rng, torch_gen = make_generators(self.random_state)
         device = resolve_device(self.device)
         key = fingerprint(X, fingerprint_params(self.get_params())) if checkpoint else ""
@@ -254,7 +261,10 @@ class NeuNcut(ClusterMixin, BaseEstimator):
             train_idx = draw_subset(X.shape[0], self.train_size, self.n_clusters, np_rng)
         else:
             train_idx = saved.train_indices
-        Xt = torch.from_numpy(X[train_idx]).to(device)
+        # A memory map is read at the training rows only (validated here), then in blocks to
+        # label every row.
+        X_train = X[train_idx] if in_memory else self._validate_X(X[train_idx], reset=True)
+        Xt = torch.from_numpy(X_train).to(device)
         network = MembershipNetwork(X.shape[1], hidden, self.n_clusters, generator=torch_gen)
         network = network.to(device)
         if saved is None:
@@ -283,7 +293,10 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         self.loss_curve_, self.cut_curve_, self.ortho_curve_ = log.loss, log.cut, log.ortho
         self.n_iter_, self.n_steps_ = log.n_iter, log.n_steps
         t0 = time.perf_counter()
-        self.labels_ = self._predict_logits(X).argmax(axis=1)
+        if in_memory:
+            self.labels_ = self._predict_logits(X).argmax(axis=1)
+        else:
+            self.labels_ = self.predict(X)
         timings["label"] = time.perf_counter() - t0
         self.timings_ = timings
         logger.log(logging.INFO if self.verbose >= 2 else logging.DEBUG, "times %s", timings)
@@ -292,18 +305,25 @@ class NeuNcut(ClusterMixin, BaseEstimator):
             Path(checkpoint).unlink(missing_ok=True)
         return self
 
-    def _validate_fit_input(self, X: Any) -> tuple[np.ndarray, tuple[int, ...]]:
-        """Validated parameters and X, and the hidden layer sizes."""
+    def _validate_fit_input(self, X: Any) -> tuple[np.ndarray, tuple[int, ...], bool]:
+        """Validated parameters; X validated in memory, or a memory map of X (validated when
+        read); the hidden layer sizes; whether X is in memory."""
         self._validate_params()
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         if self._uses_warm_start() and self.init_size < self.n_clusters:
             raise ValueError(
                 f"init_size={self.init_size} should be >= n_clusters={self.n_clusters}."
             )
-        X = self._validate_X(X, reset=True)
+        if isinstance(X, Iterator):
+            raise TypeError(
+                "fit needs random access to the rows of X: give an array, a np.memmap or the"
+                " path of a .npy file, not an iterator (predict accepts iterators)."
+            )
+        in_memory = not isinstance(X, (str, os.PathLike, np.memmap))
+        X = self._validate_X(X, reset=True) if in_memory else open_rows(X)
         if X.shape[0] < self.n_clusters:
             raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}.")
-        return X, hidden
+        return X, hidden, in_memory
 
     def _initialize(
         self,
@@ -380,29 +400,60 @@ class NeuNcut(ClusterMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features), path to a .npy file, or iterator
+            An array (memory-mapped or not), the path of a ``.npy`` file (memory-mapped, never
+            loaded whole), or an iterator of 2-D row chunks. Inputs of more than 8192 rows
+            are read 8192 rows at a time, so memory does not grow with n_samples beyond the
+            output; the labels are exactly those of an in-memory call.
 
         Returns
         -------
         labels : ndarray of shape (n_samples,), int64
         """
         check_is_fitted(self, "network_")
-        return self._predict_logits(self._validate_X(X, reset=False)).argmax(axis=1)
+        return self._map_blocks(X, lambda logits: logits.argmax(axis=1), (), np.int64)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Soft memberships ``softmax(f(x))``; each row sums to 1.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features), path to a .npy file, or iterator
+            As for :meth:`predict`.
 
         Returns
         -------
         P : ndarray of shape (n_samples, n_clusters), float32
         """
         check_is_fitted(self, "network_")
-        logits = torch.from_numpy(self._predict_logits(self._validate_X(X, reset=False)))
-        return torch.softmax(logits, dim=1).numpy()
+        width = (output_width(self.network_),)
+        return self._map_blocks(X, _softmax, width, np.float32)
+
+    def _map_blocks(
+        self, X: Any, fn: Callable[[np.ndarray], np.ndarray], width: tuple[int, ...],
+        dtype: type,
+    ) -> np.ndarray:
+        """``fn`` of the logits of every row of X, reading large inputs in row blocks."""
+        if not is_streamed(X, _PREDICT_CHUNK):
+            return fn(self._predict_logits(self._validate_X(X, reset=False)))
+        rows = open_rows(X)
+        n = rows.shape[0] if isinstance(rows, np.ndarray) else None
+        out = np.empty((n, *width), dtype=dtype) if n is not None else None
+        parts, offset = [], 0
+        with tqdm(total=n, unit="rows", desc="predict", disable=self.verbose < 1,
+                  leave=False) as bar:
+            for block in iter_row_blocks(rows, _PREDICT_CHUNK):
+                check_finite_rows(block, offset)
+                result = fn(self._predict_logits(self._validate_X(block, reset=False)))
+                if out is not None:
+                    out[offset : offset + block.shape[0]] = result
+                else:
+                    parts.append(result)
+                offset += block.shape[0]
+                bar.update(block.shape[0])
+        if offset == 0:
+            raise ValueError("X has no rows: the iterator yielded no data")
+        return out if out is not None else np.concatenate(parts)
 
     def score(self, X: Any, y: None = None) -> float:
         """Minus the training objective ``cut + penalty_ / 2 * ortho`` on X (higher is better).
@@ -469,3 +520,7 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         """
         return io.load_estimator(cls, path)
 
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of float32 logits, computed by torch as in training."""
+    return torch.softmax(torch.from_numpy(logits), dim=1).numpy()

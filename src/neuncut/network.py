@@ -14,6 +14,7 @@ __all__ = [
     "MembershipNetwork",
     "as_network_input",
     "check_hidden_layer_sizes",
+    "output_width",
     "predict_logits",
     "resolve_device",
 ]
@@ -121,8 +122,7 @@ def predict_logits(network: nn.Module, X: np.ndarray, *, chunk_size: int) -> np.
     >>> predict_logits(net.eval(), np.zeros((5, 2), dtype=np.float32), chunk_size=2).shape
     (5, 3)
     """
-    # The width of the fitted network, not an estimator's n_clusters, which set_params may change.
-    n_out = [m for m in network.modules() if isinstance(m, nn.Linear)][-1].out_features
+    n_out = output_width(network)
     out = np.empty((X.shape[0], n_out), dtype=np.float32)
     for start in range(0, X.shape[0], chunk_size):
         stop = min(start + chunk_size, X.shape[0])
@@ -135,6 +135,19 @@ def predict_logits(network: nn.Module, X: np.ndarray, *, chunk_size: int) -> np.
             " the training data was, or remove those rows."
         )
     return out
+
+
+def output_width(network: nn.Module) -> int:
+    """Number of clusters a fitted network outputs (its last linear layer's width).
+
+    The network's, not an estimator's ``n_clusters``, which ``set_params`` may change.
+
+    Examples
+    --------
+    >>> output_width(MembershipNetwork(2, (4,), 3))
+    3
+    """
+    return [m for m in network.modules() if isinstance(m, nn.Linear)][-1].out_features
 
 
 def check_hidden_layer_sizes(hidden_layer_sizes: Any) -> tuple[int, ...]:
@@ -172,6 +185,8 @@ def as_network_input(X: np.ndarray, *, normalize_rows: bool = False) -> np.ndarr
             "X contains values that are not finite in float32 (NaN, inf or |x| > 3.4e38);"
             " remove or impute them before clustering."
         )
+    if not X.flags.writeable:  # a read-only memory map: torch.from_numpy needs a writable array
+        X = X.copy()
     if normalize_rows:
         norms = np.linalg.norm(X.astype(np.float64), axis=1, keepdims=True)
         X = (X / np.where(norms > 0, norms, 1.0)).astype(np.float32)
