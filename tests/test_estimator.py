@@ -100,7 +100,7 @@ def test_float32_and_float64_input_give_the_same_model(blobs3) -> None:
 
 def test_predict_in_chunks_equals_predict_at_once(fitted) -> None:
     rng = np.random.default_rng(0)
-    n = 10_000  # more than the 8192 rows of one internal forward pass
+    n = 10_000  # more than the rows of one internal forward pass
     assert n > estimator_module._PREDICT_CHUNK
     X = rng.uniform(-12, 12, size=(n, 2))
     labels = fitted.predict(X)

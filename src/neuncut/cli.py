@@ -26,6 +26,7 @@ import torch
 from ._cli_files import check_suffix, load_model, read_data, read_labels, write_array
 from ._version import __version__
 from .datasets import load_dataset
+from .distributed import init_from_env, rank_and_world
 from .estimator import NeuNcut
 from .metrics import evaluate
 from .plotting import save_figures
@@ -47,12 +48,20 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     if args.labels_out:
         check_suffix(args.labels_out, "--labels-out")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    X = read_data(args.data, args.key)
-    logger.info("loaded %s: %d x %d (%.2f s)", args.data, *X.shape, time.perf_counter() - t0)
-    t0 = time.perf_counter()
-    model.fit(X, checkpoint=args.checkpoint)
-    logger.info("fitted in %.2f s (%s)", time.perf_counter() - t0, _stages(model.timings_))
+    # Started by torchrun: one process of data-parallel training (neuncut.distributed).
+    started = init_from_env(params.get("device", "auto"))
+    try:
+        t0 = time.perf_counter()
+        X = read_data(args.data, args.key)
+        logger.info("loaded %s: %d x %d (%.2f s)", args.data, *X.shape, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        model.fit(X, checkpoint=args.checkpoint)
+        logger.info("fitted in %.2f s (%s)", time.perf_counter() - t0, _stages(model.timings_))
+        if rank_and_world()[0] != 0:
+            return 0  # every process holds the same model; rank 0 writes it
+    finally:
+        if started:
+            torch.distributed.destroy_process_group()
     model.save(args.out)
     if args.labels_out:
         write_array(args.labels_out, model.labels_.astype(np.int64), "--labels-out")

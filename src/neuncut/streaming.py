@@ -116,6 +116,8 @@ def check_finite_rows(block: np.ndarray, offset: int) -> None:
     """
     if not (np.issubdtype(block.dtype, np.floating) or np.iscomplexobj(block)):
         return
+    if np.isfinite(block).all():  # the fast path; argwhere only to name the bad entry
+        return
     bad = np.argwhere(~np.isfinite(block))
     if bad.size:
         raise ValueError(

@@ -16,6 +16,7 @@ from sklearn.utils import check_random_state
 from torch import nn
 from tqdm.auto import tqdm
 
+from .distributed import all_finite, rank_and_world, wrap
 from .loss import ncut_loss
 from .spectral import spectral_labels
 
@@ -27,6 +28,7 @@ __all__ = [
     "distill",
     "warm_start",
     "iter_batches",
+    "n_batches_per_epoch",
     "train_ncut",
 ]
 
@@ -106,20 +108,38 @@ def draw_subset(
     return np.sort(rng.choice(n_samples, n_train, replace=False))
 
 
-def iter_batches(n: int, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
+def iter_batches(
+    n: int, batch_size: int, generator: torch.Generator, *, rank: int = 0, world: int = 1
+) -> Iterator[torch.Tensor]:
     """Indices of one shuffled pass over ``range(n)`` in ``ceil(n / batch_size)`` batches.
 
     The batches differ in size by at most one, so no batch is a tiny remainder whose graph
-    would be meaningless.
+    would be meaningless. With ``world`` processes (same ``generator`` state in each), the
+    number of batches is rounded up to a multiple of ``world`` and process ``rank`` gets
+    batches ``rank, rank + world, ...``: disjoint shares of the same pass.
 
     Examples
     --------
     >>> import torch
     >>> [len(b) for b in iter_batches(10, 4, torch.Generator().manual_seed(0))]
     [4, 3, 3]
+    >>> [len(b) for b in iter_batches(10, 4, torch.Generator(), rank=1, world=2)]
+    [3, 2]
     """
     perm = torch.randperm(n, generator=generator)
-    yield from torch.tensor_split(perm, max(1, math.ceil(n / batch_size)))
+    n_batches = n_batches_per_epoch(n, batch_size, world) * world
+    yield from torch.tensor_split(perm, n_batches)[rank::world]
+
+
+def n_batches_per_epoch(n: int, batch_size: int, world: int = 1) -> int:
+    """Batches one process takes per pass over ``n`` rows (see :func:`iter_batches`).
+
+    Examples
+    --------
+    >>> n_batches_per_epoch(10, 4), n_batches_per_epoch(10, 4, world=2)
+    (3, 2)
+    """
+    return math.ceil(max(1, math.ceil(n / batch_size)) / world)
 
 
 def _cosine_adam(
@@ -251,8 +271,10 @@ def train_ncut(
         after each one (to write checkpoints).
     """
     log = TrainingLog()
-    n_batches = max(1, math.ceil(X.shape[0] / batch_size))
+    rank, world = rank_and_world()
+    n_batches = n_batches_per_epoch(X.shape[0], batch_size, world)
     opt, sched = _cosine_adam(network, lr, weight_decay, epochs * n_batches)
+    model = wrap(network)  # DistributedDataParallel in a process group, else the network
     if resume is not None:
         opt.load_state_dict(resume[0])
         sched.load_state_dict(resume[1])
@@ -264,13 +286,13 @@ def train_ncut(
     for epoch in bar:
         good = _GoodState.take(network, opt)
         sums, n_summed = np.zeros(3), 0
-        for idx in iter_batches(X.shape[0], batch_size, generator):
+        for idx in iter_batches(X.shape[0], batch_size, generator, rank=rank, world=world):
             xb = X[idx]
             with torch.no_grad():
                 W = affinity(xb)
-            terms = ncut_loss(torch.softmax(network(xb), dim=1), W)
+            terms = ncut_loss(torch.softmax(model(xb), dim=1), W)
             loss = terms.cut + 0.5 * penalty * terms.ortho
-            if torch.isfinite(loss):
+            if all_finite(loss):  # on every process, so that all skip the step alike
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
