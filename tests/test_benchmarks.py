@@ -141,3 +141,24 @@ def test_report_row_mean_std_and_failures(monkeypatch: pytest.MonkeyPatch) -> No
     assert cells[-1] == "2 (1 failed)"
     failed = method_row("peer", [_line(0, 0.0, "error")])
     assert "could not run: RuntimeError: boom / bang" in failed
+
+
+def test_throughput_quick(tmp_path: Path) -> None:
+    proc = _run("benchmarks.throughput", "--quick", "--repeats", "1", "--out", str(tmp_path))
+    assert "ratio" in proc.stdout
+    line = json.loads((tmp_path / "throughput.jsonl").read_text())
+    assert line["n_points"] == 20_000 and line["predict_rows_per_s"] > 0
+    assert line["ratio"] == pytest.approx(line["predict_rows_per_s"]
+                                          / line["roofline_rows_per_s"], abs=1e-3)
+    assert "| **ratio** |" in (tmp_path / "THROUGHPUT.md").read_text()
+
+
+def test_scale_quick(tmp_path: Path) -> None:
+    _run("benchmarks.scale", "--quick", "--datasets", "rings", "--out", str(tmp_path),
+         "--data-dir", str(tmp_path / "data"))
+    lines = [json.loads(x) for x in (tmp_path / "scale.jsonl").read_text().splitlines()]
+    assert [(x["dataset"], x["n"]) for x in lines] == [("rings", 2_000), ("rings", 10_000)]
+    assert all(x["acc"] > 0.9 and x["peak_anon_gb"] > 0 for x in lines)
+    assert "| rings (3 clusters, 2-D) | 1e+04 |" in (tmp_path / "SCALE.md").read_text()
+    assert (tmp_path / "scale.png").read_bytes()[:4] == b"\x89PNG"
+    assert not list((tmp_path / "data").iterdir())  # the data files are removed

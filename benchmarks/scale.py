@@ -1,0 +1,250 @@
+"""Train on a subset, label everything: time, memory and quality for N = 10^5, 10^6, 10^7.
+
+    python -m benchmarks.scale                      # both data sets, N = 1e5, 1e6, 1e7 (~15 min)
+    python -m benchmarks.scale --quick              # a smoke test (N = 2e3, 1e4; seconds)
+
+Data sets (written chunk by chunk to ``.npy`` files, never held in memory):
+
+``gmm``
+    20 Gaussian clusters in 50 dimensions (centres N(0, 1.5^2 I), unit-variance noise).
+``rings``
+    3 concentric rings in 2-D (radii 1, 2, 3, radial noise 0.1), the kind of shape set the
+    landmark spectral methods (LSC, U-SPEC) report on; a non-convex case k-means fails.
+
+Each (data set, N) runs in a fresh process: ``NeuNcut(n_clusters=k, train_size=20000)`` with
+every other parameter at its default is fitted on the **path** of the ``.npy`` file, so
+training reads only the 20 000 sampled rows and ``labels_`` is computed by reading every row
+once in blocks. Memory is sampled every 20 ms from ``/proc/self/status`` during fit and
+labelling: ``RssAnon`` (the process's own memory) and ``VmHWM`` (peak resident set, which
+also counts the pages of the memory-mapped input the kernel keeps resident; those are page
+cache, reclaimable). Writes ``benchmarks/SCALE.md``, ``benchmarks/scale.png`` and appends to
+``benchmarks/scale.jsonl``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+TRAIN_SIZE = 20_000
+CHUNK = 1_000_000
+DATASETS = {"gmm": {"n_clusters": 20, "n_features": 50}, "rings": {"n_clusters": 3,
+                                                                   "n_features": 2}}
+
+
+# ------------------------------------------------------------------------------- data
+def _gmm_chunk(rng: np.random.Generator, n: int, centers: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    y = rng.integers(len(centers), size=n)
+    X = centers[y] + rng.standard_normal((n, centers.shape[1]), dtype=np.float32)
+    return X, y
+
+
+def _rings_chunk(rng: np.random.Generator, n: int, _: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    y = rng.integers(3, size=n)
+    radius = (y + 1.0) + 0.1 * rng.standard_normal(n)
+    angle = rng.uniform(0.0, 2 * np.pi, size=n)
+    return np.c_[radius * np.cos(angle), radius * np.sin(angle)].astype(np.float32), y
+
+
+def write_dataset(name: str, n: int, folder: Path, seed: int) -> tuple[Path, Path]:
+    """Write ``X.npy`` (float32) and ``y.npy`` (int8) of ``n`` points, a chunk at a time."""
+    spec = DATASETS[name]
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(scale=1.5, size=(spec["n_clusters"], spec["n_features"]))
+    make = _gmm_chunk if name == "gmm" else _rings_chunk
+    x_path, y_path = folder / "X.npy", folder / "y.npy"
+    X = np.lib.format.open_memmap(x_path, "w+", np.float32, (n, spec["n_features"]))
+    y = np.lib.format.open_memmap(y_path, "w+", np.int8, (n,))
+    for start in range(0, n, CHUNK):
+        stop = min(start + CHUNK, n)
+        X[start:stop], y[start:stop] = make(rng, stop - start, centers.astype(np.float32))
+    X.flush()
+    y.flush()
+    del X, y
+    return x_path, y_path
+
+
+# ------------------------------------------------------------------------- one run
+class MemorySampler(threading.Thread):
+    """Peaks of RssAnon and VmHWM (GiB) of this process, sampled every ``interval`` s."""
+
+    def __init__(self, interval: float = 0.02) -> None:
+        super().__init__(daemon=True)
+        self.interval, self.peak_anon, self.hwm = interval, 0.0, 0.0
+        self._stop_event = threading.Event()
+
+    @staticmethod
+    def _status() -> dict[str, float]:
+        values = {}
+        for line in Path("/proc/self/status").read_text().splitlines():
+            key, _, rest = line.partition(":")
+            if key in ("RssAnon", "VmHWM"):
+                values[key] = int(rest.split()[0]) / 2**20  # kB -> GiB
+        return values
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            status = self._status()
+            self.peak_anon = max(self.peak_anon, status.get("RssAnon", 0.0))
+            self.hwm = max(self.hwm, status.get("VmHWM", 0.0))
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join()
+        self.hwm = max(self.hwm, self._status().get("VmHWM", 0.0))
+
+
+def run_one(name: str, n: int, folder: Path, seed: int, quick: bool) -> dict[str, Any]:
+    """Fit and label one data set in this process; the measurements as a dict."""
+    import torch
+
+    from neuncut import NeuNcut
+    from neuncut.metrics import evaluate
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    params: dict[str, Any] = {"max_epochs": 2, "init_size": 500} if quick else {}
+    train_size = min(TRAIN_SIZE, n // 2) if quick else TRAIN_SIZE
+    model = NeuNcut(DATASETS[name]["n_clusters"], train_size=train_size, random_state=seed,
+                    **params)
+    sampler = MemorySampler()
+    sampler.start()
+    t0 = time.perf_counter()
+    model.fit(folder / "X.npy")
+    wall = time.perf_counter() - t0
+    sampler.stop()
+    y = np.load(folder / "y.npy", mmap_mode="r")
+    scores = evaluate(np.asarray(y), model.labels_)
+    return {
+        "dataset": name, "n": n, "seed": seed, "quick": quick, "train_size": train_size,
+        "n_features": DATASETS[name]["n_features"], "n_clusters": model.n_clusters,
+        "wall_s": round(wall, 2), "init_s": round(model.timings_["init"], 2),
+        "train_s": round(model.timings_["train"], 2), "label_s": round(model.timings_["label"], 2),
+        "label_rows_per_s": round(n / model.timings_["label"]),
+        "peak_anon_gb": round(sampler.peak_anon, 3), "peak_rss_gb": round(sampler.hwm, 3),
+        "input_gb": round((folder / "X.npy").stat().st_size / 2**30, 3),
+        "labels_gb": round(model.labels_.nbytes / 2**30, 3),
+        **{k: round(v, 4) for k, v in scores.items()},
+    }
+
+
+# ------------------------------------------------------------------------------ report
+def plot(results: list[dict[str, Any]], path: Path) -> None:
+    """Log-log wall time and peak memory against N, one line per data set."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 4), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax_t, ax_m = fig.subplots(1, 2)
+    for name in sorted({r["dataset"] for r in results}):
+        rows = sorted((r for r in results if r["dataset"] == name), key=lambda r: r["n"])
+        n = np.array([r["n"] for r in rows], dtype=float)
+        ax_t.loglog(n, [r["wall_s"] for r in rows], "o-", label=f"{name}: fit + label")
+        ax_t.loglog(n, [r["label_s"] for r in rows], "s--", label=f"{name}: label")
+        ax_m.semilogx(n, [r["peak_anon_gb"] for r in rows], "o-", label=f"{name}: RssAnon")
+        ax_m.semilogx(n, [r["peak_rss_gb"] for r in rows], "s--", label=f"{name}: VmHWM")
+    n_all = np.array(sorted({r["n"] for r in results}), dtype=float)
+    ref = max(r["label_s"] for r in results if r["n"] == n_all[-1])
+    ax_t.loglog(n_all, ref * n_all / n_all[-1], ":", color="grey", label="slope 1 (linear)")
+    ax_t.set(xlabel="N (points labelled)", ylabel="seconds", title="time")
+    ax_m.set(xlabel="N (points labelled)", ylabel="GiB", title="peak memory", ylim=(0, None))
+    ax_t.legend(fontsize=7)
+    ax_m.legend(fontsize=7)
+    fig.savefig(path, dpi=100)
+
+
+def report(results: list[dict[str, Any]], context: dict[str, Any]) -> str:
+    from benchmarks.environment import describe_machine
+
+    head = ("| data set | N | fit + label (s) | warm start (s) | Ncut training (s) | labelling (s)"
+            " | labelling rows/s | peak RssAnon (GiB) | peak VmHWM (GiB) | input (GiB) | ACC "
+            "| NMI |\n" + "| --- " * 12 + "|")
+    rows = "\n".join(
+        f"| {r['dataset']} ({r['n_clusters']} clusters, {r['n_features']}-D) | {r['n']:.0e} |"
+        f" {r['wall_s']} | {r['init_s']} | {r['train_s']} | {r['label_s']} |"
+        f" {r['label_rows_per_s']:,} | {r['peak_anon_gb']} | {r['peak_rss_gb']} |"
+        f" {r['input_gb']} | {r['acc']} | {r['nmi']} |"
+        for r in results
+    )
+    git = context["git"]
+    return f"""# Scale: train on 20 000 points, label up to 10^7
+
+`python -m benchmarks.scale` (commit {str(git['commit'])[:10]}{
+        ' + local changes' if git['dirty'] else ''}) on {describe_machine(context['machine'])}.
+Every run is a fresh process fitting `NeuNcut(n_clusters=k, train_size=20000)` (all other
+parameters default) on the path of a `.npy` file; see the module docstring for the data and
+the memory measures.
+
+{head}
+{rows}
+
+![time and memory against N](scale.png)
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
+    parser.add_argument("--sizes", nargs="+", type=float, default=[1e5, 1e6, 1e7])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="N = 2e3 and 1e4, tiny models")
+    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/neuncut-scale"))
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder for SCALE.md, scale.png, scale.jsonl (default "
+                             "benchmarks/, or nothing with --quick)")
+    parser.add_argument("--worker", nargs=2, metavar=("DATASET", "N"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        name, n = args.worker[0], int(args.worker[1])
+        print(json.dumps(run_one(name, n, args.data_dir, args.seed, args.quick)))
+        return 0
+    from benchmarks.environment import git_state, library_versions, machine_info
+
+    sizes = [2_000, 10_000] if args.quick else [int(s) for s in args.sizes]
+    context = {"git": git_state(), "machine": machine_info(), "versions": library_versions()}
+    results = []
+    for name in args.datasets:
+        for n in sizes:
+            folder = args.data_dir / f"{name}-{n}"
+            folder.mkdir(parents=True, exist_ok=True)
+            write_dataset(name, n, folder, args.seed)
+            command = [sys.executable, "-m", "benchmarks.scale", "--worker", name, str(n),
+                       "--data-dir", str(folder), "--seed", str(args.seed)]
+            command += ["--quick"] if args.quick else []
+            done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
+            shutil.rmtree(folder)
+            if done.returncode != 0:
+                raise RuntimeError(f"{name} N={n} failed:\n{done.stderr[-3000:]}")
+            result = json.loads(done.stdout.strip().splitlines()[-1])
+            results.append(result)
+            print(f"{name} N={n:.0e}: {result['wall_s']} s (label {result['label_s']} s), "
+                  f"RssAnon {result['peak_anon_gb']} GiB, ACC {result['acc']}, "
+                  f"NMI {result['nmi']}", flush=True)
+    out = args.out if args.out is not None else (None if args.quick else HERE)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        with (out / "scale.jsonl").open("a") as f:
+            for result in results:
+                f.write(json.dumps({**result, **context}) + "\n")
+        (out / "SCALE.md").write_text(report(results, context))
+        plot(results, out / "scale.png")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
