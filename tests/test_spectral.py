@@ -87,3 +87,39 @@ def test_spectral_labels_reproducible() -> None:
     a = spectral_labels(X, 3, 10, np.random.default_rng(7))
     b = spectral_labels(X, 3, 10, np.random.default_rng(7))
     np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_components_as_many_as_clusters_are_found_for_every_start_vector(seed: int) -> None:
+    """6 separated blobs, a 10-NN graph of exactly 6 components: Lanczos from one start vector
+    could not resolve the 6-fold top eigenvalue (ARI 0.77 for seed 7 before the fix, 1.0 for
+    the 11 other seeds of 0-11)."""
+    X, y = make_blobs(2000, centers=6, n_features=10, cluster_std=1.5, random_state=0)
+    X = X.astype(np.float32)
+    A = spectral.self_tuning_knn_graph(X, 10)
+    assert scipy.sparse.csgraph.connected_components(A)[0] == 6
+    labels = spectral_labels(X, 6, 10, np.random.default_rng(seed))
+    assert adjusted_rand_score(y, labels) == 1.0
+
+
+def test_fewer_components_than_clusters_deflates() -> None:
+    """Two far groups (2 components); one holds two touching blobs: 3 clusters in all."""
+    X1, y1 = make_blobs(1200, centers=[[0, 0], [6, 0]], cluster_std=1.0, random_state=0)
+    X2 = np.random.default_rng(0).normal(size=(800, 2)) + [100, 100]
+    X, y = np.r_[X1, X2], np.r_[y1, np.full(800, 2)]
+    A = spectral.self_tuning_knn_graph(X, 10)
+    assert scipy.sparse.csgraph.connected_components(A)[0] == 2
+    U = spectral_embedding(A, 3, seed=0)
+    np.testing.assert_allclose(np.linalg.norm(U, axis=1), 1.0, rtol=1e-10)
+    assert adjusted_rand_score(y, spectral_labels(X, 3, 10, np.random.default_rng(0))) > 0.95
+
+
+def test_more_components_than_clusters_keeps_the_largest() -> None:
+    X, _ = make_blobs(2000, centers=[[0, 0], [50, 0], [0, 50], [50, 50]], cluster_std=1.0,
+                      random_state=0)
+    labels = spectral_labels(X, 2, 10, np.random.default_rng(0))
+    assert np.unique(labels).size == 2
+    # a component is never split: each blob (component) is one cluster's
+    blob = np.argmin(((X[:, None] - np.array([[0, 0], [50, 0], [0, 50], [50, 50]])) ** 2)
+                     .sum(-1), axis=1)
+    assert all(np.unique(labels[blob == b]).size == 1 for b in range(4))
