@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from sklearn.datasets import make_blobs
 
-from neuncut import NeuNcut
+from neuncut import NeuNcut, streaming
 from neuncut import estimator as estimator_module
 from neuncut._cli_files import read_data
 from neuncut.cli import main
@@ -138,13 +138,13 @@ def test_fit_on_a_memmap_reads_only_the_sampled_rows_to_train(data, npy, monkeyp
     rows = np.load(npy, mmap_mode="r").view(_Recorder)
     _Recorder.keys = []
     seen_at_labelling = []
-    real_blocks = estimator_module.iter_row_blocks
+    real_blocks = streaming.iter_row_blocks
 
     def blocks(*args, **kwargs):
         seen_at_labelling.append(len(_Recorder.keys))
         return real_blocks(*args, **kwargs)
 
-    monkeypatch.setattr(estimator_module, "iter_row_blocks", blocks)
+    monkeypatch.setattr(streaming, "iter_row_blocks", blocks)
     params = dict(n_clusters=3, max_epochs=2, hidden_layer_sizes=(16,), init_size=300,
                   train_size=1500, random_state=0)
     model = NeuNcut(**params).fit(rows)

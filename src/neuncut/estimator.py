@@ -19,7 +19,6 @@ import torch
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
-from tqdm.auto import tqdm
 
 from . import io
 from .affinity import choose_sigma, make_affinity, power_of_two_scale
@@ -42,7 +41,7 @@ from .network import (
     resolve_device,
 )
 from .penalty import select_penalty
-from .streaming import check_finite_rows, is_streamed, iter_row_blocks, open_rows
+from .streaming import is_streamed, map_row_blocks, open_rows
 from .training import (
     draw_subset,
     make_generators,
@@ -477,26 +476,13 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         dtype: type,
     ) -> np.ndarray:
         """``fn`` of the logits of every row of X, reading large inputs in row blocks."""
+        def transform(block: np.ndarray) -> np.ndarray:
+            return fn(self._predict_logits(self._validate_X(block, reset=False)))
+
         if not is_streamed(X, _PREDICT_CHUNK):
-            return fn(self._predict_logits(self._validate_X(X, reset=False)))
-        rows = open_rows(X)
-        n = rows.shape[0] if isinstance(rows, np.ndarray) else None
-        out = np.empty((n, *width), dtype=dtype) if n is not None else None
-        parts, offset = [], 0
-        with tqdm(total=n, unit="rows", desc="predict", disable=self.verbose < 1,
-                  leave=False) as bar:
-            for block in iter_row_blocks(rows, _PREDICT_CHUNK):
-                check_finite_rows(block, offset)
-                result = fn(self._predict_logits(self._validate_X(block, reset=False)))
-                if out is not None:
-                    out[offset : offset + block.shape[0]] = result
-                else:
-                    parts.append(result)
-                offset += block.shape[0]
-                bar.update(block.shape[0])
-        if offset == 0:
-            raise ValueError("X has no rows: the iterator yielded no data")
-        return out if out is not None else np.concatenate(parts)
+            return transform(X)
+        return map_row_blocks(X, transform, width, dtype, chunk_rows=_PREDICT_CHUNK,
+                              progress=self.verbose >= 1)
 
     def score(self, X: Any, y: None = None) -> float:
         """Minus the training objective ``cut + penalty_ / 2 * ortho`` on X (higher is better).

@@ -10,13 +10,14 @@ floating-point operations as in an in-memory call and gets exactly the same resu
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
-__all__ = ["check_finite_rows", "is_streamed", "iter_row_blocks", "open_rows"]
+__all__ = ["check_finite_rows", "is_streamed", "iter_row_blocks", "map_row_blocks", "open_rows"]
 
 
 def is_streamed(X: Any, chunk_rows: int) -> bool:
@@ -124,3 +125,44 @@ def check_finite_rows(block: np.ndarray, offset: int) -> None:
             f"X has NaN or inf values, the first at row {offset + bad[0][0] + 1},"
             f" column {bad[0][1] + 1}; remove or impute them"
         )
+
+
+def map_row_blocks(
+    X: Any,
+    transform: Callable[[np.ndarray], np.ndarray],
+    width: tuple[int, ...],
+    dtype: type,
+    *,
+    chunk_rows: int,
+    progress: bool = False,
+) -> np.ndarray:
+    """``transform`` of every block of ``chunk_rows`` rows of X, concatenated.
+
+    X is anything :func:`open_rows` takes. Every block is checked for NaN and inf first
+    (:func:`check_finite_rows`, naming the row of X); the output of an array input is
+    preallocated, so memory is the output plus one block. ``progress`` shows a tqdm bar.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> chunks = iter([np.ones((3, 2)), np.ones((2, 2))])
+    >>> map_row_blocks(chunks, lambda b: b.sum(axis=1), (), np.float64, chunk_rows=4)
+    array([2., 2., 2., 2., 2.])
+    """
+    rows = open_rows(X)
+    n = rows.shape[0] if isinstance(rows, np.ndarray) else None
+    out = np.empty((n, *width), dtype=dtype) if n is not None else None
+    parts, offset = [], 0
+    with tqdm(total=n, unit="rows", desc="predict", disable=not progress, leave=False) as bar:
+        for block in iter_row_blocks(rows, chunk_rows):
+            check_finite_rows(block, offset)
+            result = transform(block)
+            if out is not None:
+                out[offset : offset + block.shape[0]] = result
+            else:
+                parts.append(result)
+            offset += block.shape[0]
+            bar.update(block.shape[0])
+    if offset == 0:
+        raise ValueError("X has no rows: the iterator yielded no data")
+    return out if out is not None else np.concatenate(parts)
