@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.metrics.cluster import contingency_matrix
 from sklearn.utils import check_random_state
 
-from .metrics import clustering_accuracy
+from ._figure import cluster_colors, figure_and_axes, new_figure
+from .confusion import plot_confusion_matrix
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -45,41 +45,11 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_INSTALL_HINT = "matplotlib is not installed (pip install 'neuncut[plot]')"
 # Clusters drawn by save_figures' montage; beyond that the picture gets too tall to read.
 _MAX_MONTAGE_ROWS = 40
 
 
 # ------------------------------------------------------------------------------- helpers
-def _new_figure(figsize: tuple[float, float]) -> Figure:
-    """A Figure with an Agg canvas, outside pyplot; ImportError naming the extra otherwise."""
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError as exc:
-        raise ImportError(_INSTALL_HINT) from exc
-    fig = Figure(figsize=figsize, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Any, Axes]:
-    if ax is not None:
-        return ax.figure, ax
-    fig = _new_figure(figsize)
-    return fig, fig.add_subplot()
-
-
-def _cluster_colors(n_clusters: int) -> np.ndarray:
-    """RGBA colours (n_clusters, 4): tab10, tab20, or evenly spaced hues beyond 20."""
-    from matplotlib import colormaps
-
-    if n_clusters <= 20:
-        cmap = colormaps["tab10" if n_clusters <= 10 else "tab20"]
-        return np.asarray(cmap(np.arange(n_clusters)))
-    return np.asarray(colormaps["hsv"](np.arange(n_clusters) / n_clusters))
-
-
 def _like_fit_input(model: NeuNcut, A: np.ndarray) -> Any:
     """A as a DataFrame with the fitted column names when the model was fitted on one."""
     if not hasattr(model, "feature_names_in_"):
@@ -131,7 +101,7 @@ def plot_training(model: NeuNcut, *, fig: Figure | None = None) -> Figure:
     if not getattr(model, "loss_curve_", None):
         raise ValueError("no training curves to draw: the model ran max_epochs=0 epochs.")
     if fig is None:
-        fig = _new_figure((11, 3.2))
+        fig = new_figure((11, 3.2))
     from matplotlib.ticker import MaxNLocator
 
     epochs = np.arange(1, len(model.loss_curve_) + 1)
@@ -252,7 +222,7 @@ def plot_cluster_montage(
         ticks.append(f"cluster {c}: {size}{span}")
 
     cell = 0.55  # inches per image row
-    fig, ax = _figure_and_axes(ax, (2.6 + cols * cell * (w + 1) / (h + 1), 0.9 + len(rows) * cell))
+    fig, ax = figure_and_axes(ax, (2.6 + cols * cell * (w + 1) / (h + 1), 0.9 + len(rows) * cell))
     from matplotlib import colormaps
 
     # aspect "auto": the figure's shape already follows the canvas', and an equal aspect
@@ -329,12 +299,12 @@ def plot_decision_regions(
     grid = np.column_stack([a.ravel() for a in np.meshgrid(gx, gy)])  # (resolution**2, 2)
     P = model.predict_proba(_like_fit_input(model, grid))
     k = model.n_clusters
-    colors = _cluster_colors(k)
+    colors = cluster_colors(k)
     rgba = colors[P.argmax(axis=1)].copy()
     sharpness = (P.max(axis=1) - 1 / k) / (1 - 1 / k) if k > 1 else np.ones(len(P))
     rgba[:, 3] = 0.1 + 0.5 * sharpness
 
-    fig, ax = _figure_and_axes(ax, (5.5, 5))
+    fig, ax = figure_and_axes(ax, (5.5, 5))
     ax.imshow(rgba.reshape(resolution, resolution, 4), origin="lower", aspect="auto",
               extent=(gx[0], gx[-1], gy[0], gy[-1]), interpolation="nearest")
     rng = check_random_state(random_state)
@@ -349,78 +319,6 @@ def plot_decision_regions(
     return fig
 
 
-# ---------------------------------------------------------------------- confusion matrix
-def _matched_cluster_order(counts: np.ndarray) -> np.ndarray:
-    """Order of the columns of ``counts`` (classes x clusters): matched clusters by class.
-
-    The matching is the one of :func:`neuncut.metrics.clustering_accuracy` (Hungarian
-    algorithm, maximum total agreement). Unmatched clusters follow, each next to its
-    majority class, the larger first.
-    """
-    from scipy.optimize import linear_sum_assignment
-
-    rows, cols = linear_sum_assignment(counts, maximize=True)  # rows come sorted
-    rest = np.setdiff1d(np.arange(counts.shape[1]), cols)
-    rest = rest[np.lexsort((-counts[:, rest].sum(axis=0), counts[:, rest].argmax(axis=0)))]
-    return np.concatenate([cols, rest]).astype(np.intp)
-
-
-def plot_confusion_matrix(y_true: Any, labels: Any, *, ax: Axes | None = None) -> Figure:
-    """Counts of every (true class, cluster) pair, clusters matched to classes.
-
-    Rows are the true classes, columns the clusters, reordered by the Hungarian matching of
-    :func:`neuncut.metrics.clustering_accuracy`: each matched cluster in the order of its
-    class, the unmatched ones last. With as many clusters as classes the matched pairs form
-    the diagonal, whose sum divided by the number of points is the accuracy in the title.
-    A cell's shade is the share of its row (its class) in that cluster; a class split in
-    two shows as a row with two dark cells, two merged classes as a column with two.
-
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,)
-        Ground-truth classes.
-    labels : array-like of shape (n_samples,)
-        Cluster labels.
-    ax : matplotlib.axes.Axes, optional
-        Draw into this axes instead of a new figure.
-
-    Returns
-    -------
-    fig : matplotlib.figure.Figure
-
-    Examples
-    --------
-    >>> fig = plot_confusion_matrix([0, 0, 1, 1, 2, 2], [5, 5, 3, 3, 3, 4])
-    >>> fig.axes[0].images[0].get_array().shape
-    (3, 3)
-    >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]  # cluster ids, matched order
-    ['5', '3', '4']
-    """
-    acc = clustering_accuracy(y_true, labels)  # validates both
-    t, p = np.asarray(y_true), np.asarray(labels)
-    classes, clusters = np.unique(t), np.unique(p)
-    counts = contingency_matrix(t, p)  # (n_classes, n_clusters), both sorted
-    order = _matched_cluster_order(counts)
-    counts = counts[:, order]
-    share = counts / counts.sum(axis=1, keepdims=True)
-
-    n_rows, n_cols = counts.shape
-    fig, ax = _figure_and_axes(ax, (min(2 + 0.5 * n_cols, 16), min(1.5 + 0.45 * n_rows, 14)))
-    ax.imshow(share, cmap="Blues", vmin=0, vmax=1, aspect="auto", interpolation="nearest")
-    if counts.size <= 900:
-        for (i, j), value in np.ndenumerate(counts):
-            if value:
-                ax.text(j, i, str(value), ha="center", va="center", fontsize=7,
-                        color="white" if share[i, j] > 0.6 else "black")
-    ax.set_xticks(range(n_cols), [str(c) for c in clusters[order]], fontsize=8)
-    ax.set_yticks(range(n_rows), [str(c) for c in classes], fontsize=8)
-    ax.set_xlabel("cluster (matched to the classes)")
-    ax.set_ylabel("true class")
-    ax.set_title(f"clusters against classes: ACC {acc:.3f}", fontsize=9)
-    return fig
-
-
-# ----------------------------------------------------------------------- all for a run
 def save_figures(out: Path, ds: Any, labels: np.ndarray, model: NeuNcut, seed: int) -> list[str]:
     """Write every applicable picture of a clustered data set into the folder ``out``.
 
@@ -448,7 +346,7 @@ def save_figures(out: Path, ds: Any, labels: np.ndarray, model: NeuNcut, seed: i
         The file names written; empty without matplotlib (a warning is logged).
     """
     try:
-        _new_figure((1, 1))
+        new_figure((1, 1))
     except ImportError as exc:
         logger.warning("warning: %s, so no figures were drawn", exc)
         return []
