@@ -1,0 +1,73 @@
+"""A default NeuNcut solves the easy synthetic shapes of ``benchmarks/shapes.py``.
+
+Each case fits ``NeuNcut(k, random_state=0)`` with every other parameter at its default on a
+reduced version of a shape (about 1 200 points; 2 000 for the 50-D mixture) and asserts
+ARI >= 0.99. Measured before choosing them: ARI >= 0.997 on seeds 0, 1 and 2 at these sizes,
+and >= 0.999 on all three seeds at the benchmark's sizes. Left out: ``spirals`` (the default's
+Ncut training undoes a correct warm start: ARI 0.12-0.84 against 1.0 for kNN spectral
+clustering), ``anisotropic`` (0.81-0.99 depending on the seed) and ``unequal-variance``
+(overlapping blobs, kNN spectral clustering itself stays near 0.94); ``python -m
+benchmarks.shapes`` reports them in ``benchmarks/SHAPES.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from neuncut import NeuNcut
+
+REPO = Path(__file__).resolve().parent.parent
+
+#: Shape name -> number of points of the reduced data set.
+EASY_SHAPES = {
+    "moons": 1200,
+    "circles": 1200,
+    "grid-15": 1200,
+    "imbalanced": 1260,
+    "gmm-20x50d": 2000,
+}
+
+
+@pytest.mark.parametrize("name", list(EASY_SHAPES))
+def test_defaults_solve_easy_shape(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(REPO))
+    from benchmarks.shapes import SHAPES
+
+    shape = SHAPES[name]
+    X, y = shape.make(EASY_SHAPES[name], 0)
+    assert len(X) == EASY_SHAPES[name] and len(set(y)) == shape.n_clusters
+    model = NeuNcut(shape.n_clusters, random_state=0).fit(X)
+    assert adjusted_rand_score(y, model.labels_) >= 0.99
+
+
+def test_shapes_quick(tmp_path: Path) -> None:
+    """``python -m benchmarks.shapes --quick`` on two shapes (as test_benchmarks.py runs the
+    other scripts): one line per (data set, method), defaults recorded, a report."""
+    threads = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.shapes", "--quick", "--datasets", "moons",
+         "grid-15", "--out", str(tmp_path)],
+        cwd=REPO, env={**os.environ, **threads}, capture_output=True, text=True, timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = [json.loads(x) for x in (tmp_path / "shapes.jsonl").read_text().splitlines()]
+    assert [(x["dataset"], x["method"]) for x in lines] == [
+        ("moons", "spectral"), ("moons", "neuncut"), ("grid-15", "spectral"),
+        ("grid-15", "neuncut")]
+    for x in lines:
+        assert x["quick"] is True and x["seed"] == 0 and x["n_samples"] == 600
+        assert 0.0 <= x["ari"] <= 1.0 and x["fit_s"] >= 0
+        assert {"commit", "dirty"} <= x["git"].keys() and x["versions"]["neuncut"]
+    neuncut = lines[1]["params"]
+    assert neuncut["n_clusters"] == 2 and neuncut["random_state"] == 0
+    assert neuncut["max_epochs"] == NeuNcut().max_epochs  # the defaults, not a quick model
+    text = (tmp_path / "SHAPES.md").read_text()
+    assert "| moons (2-D) | 600 | 2 |" in text and "| grid-15 (2-D) | 600 | 15 |" in text
