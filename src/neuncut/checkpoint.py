@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from numbers import Integral
 from pathlib import Path
 from typing import Any
@@ -95,6 +95,7 @@ class Checkpoint:
     sigma: float | None
     penalty: float
     timings: dict[str, float]
+    init_ncut: dict[str, float] = field(default_factory=dict)
 
 
 def _flatten_optimizer(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -138,6 +139,7 @@ def write_checkpoint(path: str | os.PathLike[str], key: str, ckpt: Checkpoint) -
         "sigma": ckpt.sigma,
         "penalty": ckpt.penalty,
         "timings": ckpt.timings,
+        "init_ncut": ckpt.init_ncut,
     }
     save_tensors(path, tensors, header)
 
@@ -182,6 +184,7 @@ def read_checkpoint(path: str | os.PathLike[str], key: str) -> Checkpoint | None
         sigma=header["sigma"],
         penalty=float(header["penalty"]),
         timings=dict(header["timings"]),
+        init_ncut=dict(header.get("init_ncut", {})),
     )
 
 
@@ -203,6 +206,8 @@ class CheckpointWriter:
         Fitted ``sigma_`` and ``penalty_``.
     timings : dict
         Stage times so far.
+    init_ncut : dict
+        Fitted ``init_ncut_``.
     """
 
     def __init__(
@@ -216,10 +221,11 @@ class CheckpointWriter:
         sigma: float | None,
         penalty: float,
         timings: dict[str, float],
+        init_ncut: dict[str, float] | None = None,
     ) -> None:
         self.path, self.key, self.network, self.generator = path, key, network, generator
         self.train_indices, self.sigma, self.penalty = train_indices, sigma, penalty
-        self.timings = timings
+        self.timings, self.init_ncut = timings, dict(init_ncut or {})
 
     def __call__(self, optimizer: torch.optim.Optimizer, scheduler: Any, log: TrainingLog) -> None:
         state = {k: v.detach() for k, v in self.network.state_dict().items()}
@@ -227,4 +233,5 @@ class CheckpointWriter:
             network=state, optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
             generator=self.generator.get_state(), log=log, train_indices=self.train_indices,
             sigma=self.sigma, penalty=self.penalty, timings=dict(self.timings),
+            init_ncut=self.init_ncut,
         ))

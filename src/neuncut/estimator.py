@@ -68,8 +68,9 @@ class NeuNcut(ClusterMixin, BaseEstimator):
     (:func:`neuncut.loss.ncut_loss`). A point's cluster is ``argmax f(x)``: one forward pass,
     so the model trains on a subset and labels any number of new points, always the same way.
 
-    By default the network is warm-started from an exact spectral clustering of a subsample
-    (``init="spectral"``), which puts training in the basin of a good cut; the Ncut loss then
+    By default the network is warm-started from the lower-Ncut of two partitions of a
+    subsample, exact spectral clustering and k-means on a neighbour embedding
+    (``init="auto"``), which puts training in the basin of a good cut; the Ncut loss then
     refines it on every batch. ``init="random"`` with the parameters in the README reproduces
     the paper's configuration.
 
@@ -110,9 +111,15 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         the paper uses 5e-3 from a random start.
     weight_decay : float, default=1e-4
         Adam's L2 weight decay (the paper's).
-    init : {"spectral", "kmeans", "random"}, default="spectral"
-        Warm start: distill an exact spectral clustering (or k-means) of ``init_size``
-        training points into the network, or start from random weights (the paper).
+    init : {"auto", "spectral", "embedding", "kmeans", "random"}, default="auto"
+        Warm start: partition ``init_size`` training points and distill the partition into
+        the network. ``"auto"`` computes two candidates, exact spectral clustering and
+        k-means on a neighbour embedding (:mod:`neuncut.partition`), and keeps the one of
+        lower normalized cut on the subsample's kNN graph, a label-free choice (MNIST
+        scattering, 3 subsamples: ACC 0.94 - 0.96 against 0.81 - 0.92 for spectral alone;
+        three spirals: 1.0 against 0.30 - 0.39 for the embedding alone). ``"spectral"`` or
+        ``"embedding"`` uses one candidate, ``"kmeans"`` plain k-means, and ``"random"``
+        starts from random weights (the paper).
     init_size : int, default=20000
         Points of the exact spectral clustering of the warm start. More points give a denser,
         more faithful graph (MNIST scattering features, 10-NN graph, two subsamples: ACC
@@ -140,6 +147,10 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         Gaussian width used by ``"rbf"``; None for other affinities.
     penalty_ : float
         The gamma used.
+    init_ncut_ : dict
+        Normalized cut of each warm-start candidate partition (``"spectral"``,
+        ``"embedding"``) on the subsample's kNN graph; the lowest was distilled. Empty for
+        ``init="kmeans"`` and ``"random"``.
     loss_curve_, cut_curve_, ortho_curve_ : list of float
         Per-epoch means of the loss and its two terms.
     n_iter_ : int
@@ -175,7 +186,7 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "init": [StrOptions({"spectral", "kmeans", "random"})],
+        "init": [StrOptions({"auto", "spectral", "embedding", "kmeans", "random"})],
         "init_size": [Interval(Integral, 2, None, closed="left")],
         "normalize_rows": ["boolean"],
         "train_size": [
@@ -201,7 +212,7 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         max_epochs: int = 30,
         learning_rate: float = 1e-4,
         weight_decay: float = 1e-4,
-        init: str = "spectral",
+        init: str = "auto",
         init_size: int = 20000,
         normalize_rows: bool = False,
         train_size: int | float | None = None,
@@ -290,13 +301,15 @@ class NeuNcut(ClusterMixin, BaseEstimator):
             if self.verbose:
                 logger.info("resuming from %s after epoch %d", checkpoint, saved.log.n_iter)
             self.sigma_, self.penalty_, timings = saved.sigma, saved.penalty, saved.timings
+            self.init_ncut_ = saved.init_ncut
             network.load_state_dict(saved.network)
             torch_gen.set_state(saved.generator)
         affinity = self._affinity_fn(Xt)
         write = None
         if checkpoint is not None:
             write = CheckpointWriter(checkpoint, key, network, torch_gen, train_idx,
-                                     sigma=self.sigma_, penalty=self.penalty_, timings=timings)
+                                     sigma=self.sigma_, penalty=self.penalty_, timings=timings,
+                                     init_ncut=self.init_ncut_)
         t0 = time.perf_counter()
         log = train_ncut(
             network, Xt, affinity, penalty=self.penalty_, epochs=self.max_epochs,
@@ -352,9 +365,9 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         if rank == 0:
             timings = self._initialize(network, Xt, np_rng, torch_gen)
         else:
-            self.sigma_ = self.penalty_ = None
-        self.sigma_, self.penalty_, state = broadcast_values(
-            self.sigma_, self.penalty_, torch_gen.get_state()
+            self.sigma_ = self.penalty_ = self.init_ncut_ = None
+        self.sigma_, self.penalty_, self.init_ncut_, state = broadcast_values(
+            self.sigma_, self.penalty_, self.init_ncut_, torch_gen.get_state()
         )
         torch_gen.set_state(state)
         broadcast_module(network)
@@ -387,11 +400,12 @@ class NeuNcut(ClusterMixin, BaseEstimator):
             generator=torch.Generator().set_state(torch_gen.get_state()),
         )
         ref_X, ref_labels = None, None
+        self.init_ncut_ = {}
         if self._uses_warm_start():
             if self.verbose:
                 n_ref = min(self.init_size, Xt.shape[0])
                 logger.info("warm start: %s partition of %d points", self.init, n_ref)
-            ref_X, ref_labels = warm_start(
+            ref_X, ref_labels, self.init_ncut_ = warm_start(
                 network, Xt, init=self.init, n_clusters=self.n_clusters,
                 n_neighbors=self.n_neighbors, init_size=self.init_size, rng=np_rng,
                 generator=torch_gen,
@@ -405,7 +419,8 @@ class NeuNcut(ClusterMixin, BaseEstimator):
             self.penalty_ = float(self.penalty)
         elapsed = time.perf_counter() - t0
         if self.verbose:
-            logger.info("warm start took %.1f s; penalty %.4g", elapsed, self.penalty_)
+            logger.info("warm start took %.1f s; candidates' Ncut %s; penalty %.4g",
+                        elapsed, self.init_ncut_, self.penalty_)
         return {"init": elapsed}
 
     def _validate_X(self, X: Any, *, reset: bool) -> np.ndarray:

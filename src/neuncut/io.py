@@ -260,7 +260,7 @@ def load_tensors(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tensor],
 # tensors).
 _FITTED_ATTRIBUTES = (
     "n_features_in_", "sigma_", "penalty_", "loss_curve_", "cut_curve_", "ortho_curve_",
-    "n_iter_", "n_steps_", "timings_",
+    "n_iter_", "n_steps_", "timings_", "init_ncut_",
 )
 
 

@@ -1,0 +1,119 @@
+"""Tests of neuncut.embedding and neuncut.partition: the warm start's candidate partitions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse
+import torch
+from sklearn.datasets import make_blobs, make_moons
+from sklearn.metrics import adjusted_rand_score
+from sklearn.neighbors import NearestNeighbors
+
+from neuncut.embedding import _torch_threads, fuzzy_knn_graph, neighbor_embedding
+from neuncut.loss import ncut_loss
+from neuncut.partition import embedding_labels, initial_partition, normalized_cut
+from neuncut.spectral import self_tuning_knn_graph
+
+
+@pytest.mark.parametrize("n,k", [(2, 1), (12, 3), (60, 10), (30, 50)])
+def test_fuzzy_graph_is_a_symmetric_fuzzy_union(n: int, k: int) -> None:
+    X = np.random.default_rng(n).normal(size=(n, 4))
+    W = fuzzy_knn_graph(X, k).toarray()
+    np.testing.assert_allclose(W, W.T)
+    np.testing.assert_array_equal(np.diag(W), 0.0)
+    assert ((W >= 0) & (W <= 1)).all()
+    # every point's nearest neighbour has membership 1
+    _, idx = NearestNeighbors(n_neighbors=2).fit(X).kneighbors(X)
+    np.testing.assert_allclose(W[np.arange(n), idx[:, 1]], 1.0)
+
+
+def test_fuzzy_graph_memberships_sum_to_log2_k() -> None:
+    """Before the union, each row's memberships sum to log2(k): recover P from W."""
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    k = 8
+    W = fuzzy_knn_graph(X, k).toarray()
+    dist, idx = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)
+    dist, idx = dist[:, 1:], idx[:, 1:]
+    # recompute P from the definition, and check the union against W
+    P = np.zeros_like(W)
+    for i in range(40):
+        excess = dist[i] - dist[i, 0]
+        lo, hi = 1e-12, 1e6
+        for _ in range(200):
+            s = np.sqrt(lo * hi)
+            lo, hi = (s, hi) if np.exp(-excess / s).sum() < np.log2(k) else (lo, s)
+        P[i, idx[i]] = np.exp(-excess / s)
+        assert abs(P[i].sum() - np.log2(k)) < 1e-6
+    np.testing.assert_allclose(W, P + P.T - P * P.T, atol=1e-6)
+
+
+def test_fuzzy_graph_duplicates_have_no_self_loops() -> None:
+    X = np.repeat(np.random.default_rng(0).normal(size=(10, 2)), 3, axis=0)
+    W = fuzzy_knn_graph(X, 4)
+    assert np.all(W.diagonal() == 0) and np.isfinite(W.data).all()
+
+
+def test_neighbor_embedding_separates_and_is_reproducible() -> None:
+    X, y = make_blobs(300, centers=3, cluster_std=1.0, random_state=0)
+    W = fuzzy_knn_graph(X, 10)
+    Z1 = neighbor_embedding(W, 3, n_epochs=60, rng=np.random.default_rng(1))
+    Z2 = neighbor_embedding(W, 3, n_epochs=60, rng=np.random.default_rng(1))
+    assert Z1.shape == (300, 3) and Z1.dtype == np.float32 and np.isfinite(Z1).all()
+    np.testing.assert_array_equal(Z1, Z2)
+    # each blob is tighter in the embedding than the distance between blob centres
+    centres = np.array([Z1[y == c].mean(axis=0) for c in range(3)])
+    spread = max(np.linalg.norm(Z1[y == c] - centres[c], axis=1).mean() for c in range(3))
+    gaps = [np.linalg.norm(centres[a] - centres[b]) for a in range(3) for b in range(a)]
+    assert min(gaps) > 3 * spread
+
+
+def test_torch_threads_restored_even_on_error() -> None:
+    before = torch.get_num_threads()
+    with pytest.raises(KeyError), _torch_threads(1):
+        assert torch.get_num_threads() == 1
+        raise KeyError
+    assert torch.get_num_threads() == before
+
+
+def test_normalized_cut_matches_the_relaxed_loss_on_hard_memberships() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    A = self_tuning_knn_graph(X, 6)
+    labels = rng.integers(0, 4, 80)
+    P = torch.nn.functional.one_hot(torch.from_numpy(labels), 4).double()
+    relaxed = ncut_loss(P, torch.from_numpy(A.toarray()))
+    assert normalized_cut(A, labels, 4) == pytest.approx(float(relaxed.cut), rel=1e-10)
+
+
+def test_normalized_cut_bounds_and_empty_clusters() -> None:
+    A = scipy.sparse.csr_matrix(np.ones((4, 4)) - np.eye(4))
+    assert normalized_cut(A, np.zeros(4, dtype=int), 3) == 0.0  # one cluster, two empty
+    # every point alone: each cluster cuts all its volume
+    assert normalized_cut(A, np.arange(4), 4) == pytest.approx(4.0)
+
+
+def test_embedding_labels_recover_blobs() -> None:
+    X, y = make_blobs(400, centers=4, cluster_std=0.8, random_state=3)
+    labels = embedding_labels(X, 4, 10, np.random.default_rng(0))
+    assert labels.dtype == np.int64
+    assert adjusted_rand_score(y, labels) > 0.99
+
+
+def test_initial_partition_keeps_the_lowest_ncut() -> None:
+    X, y = make_moons(400, noise=0.05, random_state=0)
+    labels, ncuts = initial_partition(X, 2, 10, np.random.default_rng(0))
+    assert set(ncuts) == {"spectral", "embedding"}
+    A = self_tuning_knn_graph(X, 10)
+    assert normalized_cut(A, labels, 2) == pytest.approx(min(ncuts.values()))
+    assert adjusted_rand_score(y, labels) > 0.99
+
+
+def test_initial_partition_single_candidate_and_trivial_cases() -> None:
+    X, _ = make_blobs(100, centers=2, random_state=0)
+    labels, ncuts = initial_partition(X, 2, 5, np.random.default_rng(0), ("spectral",))
+    assert list(ncuts) == ["spectral"] and labels.shape == (100,)
+    labels, ncuts = initial_partition(X, 1, 5, np.random.default_rng(0))
+    assert (labels == 0).all() and set(ncuts.values()) == {0.0}
+    with pytest.raises(ValueError, match="candidates"):
+        initial_partition(X, 2, 5, np.random.default_rng(0), ("bogus",))
