@@ -46,6 +46,9 @@ class RunSpec:
     spectral_solver: str = SPECTRAL_SOLVER
     spectral_assign: str = SPECTRAL_ASSIGN
     peers_python: str = ""
+    #: Ablation: NeuNcut parameters that replace the defaults (method "neuncut" only), as
+    #: sorted ``(name, value)`` pairs, e.g. ``(("init", "spectral"),)``.
+    variant: tuple[tuple[str, Any], ...] = ()
 
     @property
     def features(self) -> str:
@@ -61,6 +64,8 @@ class RunSpec:
             self.spectral_solver != SPECTRAL_SOLVER or self.spectral_assign != SPECTRAL_ASSIGN
         ):
             return f"sklearn-spectral ({self.spectral_solver}, {self.spectral_assign})"
+        if self.method == "neuncut" and self.variant:
+            return "neuncut [" + ", ".join(f"{k}={v}" for k, v in self.variant) + "]"
         return self.method
 
     def to_dict(self) -> dict[str, Any]:
@@ -71,7 +76,34 @@ class RunSpec:
     def from_dict(cls, data: dict[str, Any]) -> RunSpec:
         """Inverse of :meth:`to_dict` (extra keys are ignored)."""
         names = cls.__dataclass_fields__.keys()
-        return cls(**{k: v for k, v in data.items() if k in names})
+        fields = {k: v for k, v in data.items() if k in names}
+        fields["variant"] = tuple((str(k), v) for k, v in fields.get("variant", ()))
+        return cls(**fields)
+
+
+def parse_variant(text: str) -> tuple[tuple[str, Any], ...]:
+    """``"init=spectral,max_epochs=0"`` -> ``(("init", "spectral"), ("max_epochs", 0))``.
+
+    Values are read as JSON when they parse (numbers, true/false/null), else as strings.
+
+    Examples
+    --------
+    >>> parse_variant("penalty=10,init=spectral")
+    (('init', 'spectral'), ('penalty', 10))
+    """
+    import json
+
+    pairs = []
+    for item in filter(None, text.split(",")):
+        name, sep, raw = item.partition("=")
+        if not sep or not name:
+            raise ValueError(f"variant {text!r}: expected NAME=VALUE[,NAME=VALUE...]")
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        pairs.append((name.strip(), value))
+    return tuple(sorted(pairs))
 
 
 def build_grid(
@@ -85,7 +117,10 @@ def build_grid(
 
     ``common`` holds the :class:`RunSpec` fields shared by every run (quick, n_train, ...).
     """
+    variants = common.pop("variants", None) or [()]
     return [
-        RunSpec(protocol=p, dataset=d, method=m, seed=s, **common)
-        for p, d, m, s in itertools.product(protocols, datasets, methods, seeds)
+        RunSpec(protocol=p, dataset=d, method=m, seed=s, variant=v if m == "neuncut" else (),
+                **common)
+        for p, d, m, v, s in itertools.product(protocols, datasets, methods, variants, seeds)
+        if m == "neuncut" or v == variants[0]
     ]

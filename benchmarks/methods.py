@@ -62,7 +62,7 @@ def _neuncut_common(params: dict[str, Any], X: np.ndarray, idx: np.ndarray) -> M
     labels, fit_s, predict_s = _fit_then_predict(model, X, idx)
     extra = {
         name: getattr(model, name)
-        for name in ("sigma_", "penalty_", "n_iter_", "n_steps_", "timings_")
+        for name in ("sigma_", "penalty_", "init_ncut_", "n_iter_", "n_steps_", "timings_")
         if hasattr(model, name)
     }
     if hasattr(model, "loss_curve_") and len(model.loss_curve_):
@@ -80,6 +80,7 @@ def run_neuncut(spec: RunSpec, X: np.ndarray, idx: np.ndarray) -> MethodResult:
     if spec.quick:
         # smoke settings: no distilled warm start (1000 fixed steps), a small network
         params.update(max_epochs=QUICK_EPOCHS, init="random", hidden_layer_sizes=(64, 64))
+    params.update(dict(spec.variant))  # an ablation's replacements
     return _neuncut_common(params, X, idx)
 
 

@@ -160,11 +160,71 @@ NOTES = [
 ]
 
 
+def is_variant(line: dict[str, Any]) -> bool:
+    """Whether a line is an ablation run (neuncut with some parameters replaced)."""
+    return line["label"].startswith("neuncut [")
+
+
+def ablation_section(lines: list[dict[str, Any]]) -> list[str]:
+    """One table of every ablation variant against the defaults, on the same seeds.
+
+    Columns are the (protocol, data set) pairs; a cell is ``ACC / NMI`` on all rows, averaged
+    over the seeds the variants ran on (the defaults' row uses the same seeds).
+    """
+    full = [x for x in lines if not x["quick"] and x["status"] == "ok"]
+    variants = [x for x in full if is_variant(x)]
+    if not variants:
+        return []
+    seeds = sorted({x["seed"] for x in variants})
+    pairs = sorted({(x["protocol"], x["dataset"]) for x in variants})
+    labels = ["neuncut", *sorted({x["label"] for x in variants})]
+    head = [f"{p} {d}" for p, d in pairs]
+    out = [
+        "## Ablation",
+        "",
+        "Each row replaces some of NeuNcut's defaults (first row: the defaults); cells are ACC /"
+        f" NMI on all rows, seed{'s' if len(seeds) > 1 else ''}"
+        f" {', '.join(map(str, seeds))}. *γ* is the fitted ``penalty_`` and *init* the"
+        " candidate the label-free Ncut choice distilled (``init_ncut_``).",
+        "",
+        "| variant | " + " | ".join(head) + " | γ | init |",
+        "|---" * (len(head) + 3) + "|",
+    ]
+    for label in labels:
+        cells, gammas, chosen = [], set(), set()
+        for p, d in pairs:
+            sel = [
+                x for x in full
+                if x["label"] == label and x["seed"] in seeds
+                and (x["protocol"], x["dataset"]) == (p, d)
+            ]
+            if not sel:
+                cells.append("–")
+                continue
+            acc = statistics.mean(x["metrics"]["all"]["acc"] for x in sel)
+            nmi = statistics.mean(x["metrics"]["all"]["nmi"] for x in sel)
+            cells.append(f"{acc:.3f} / {nmi:.3f}")
+            for x in sel:
+                extra = x.get("extra") or {}
+                if extra.get("penalty_") is not None:
+                    gammas.add(f"{extra['penalty_']:.3g}")
+                ncuts = extra.get("init_ncut_") or {}
+                if ncuts:
+                    chosen.add(min(ncuts, key=ncuts.__getitem__))
+        out.append(
+            f"| {label} | " + " | ".join(cells)
+            + f" | {', '.join(sorted(gammas)) or '–'} | {', '.join(sorted(chosen)) or '–'} |"
+        )
+    out += ["", *_provenance(variants), ""]
+    return out
+
+
 def render(lines: list[dict[str, Any]]) -> str:
     """The whole RESULTS.md text."""
     groups: dict[tuple[str, str, bool], list[dict[str, Any]]] = defaultdict(list)
     for x in lines:
-        groups[(x["protocol"], x["dataset"], bool(x["quick"]))].append(x)
+        if not is_variant(x):
+            groups[(x["protocol"], x["dataset"], bool(x["quick"]))].append(x)
     out = [
         "# Benchmark results",
         "",
@@ -175,6 +235,7 @@ def render(lines: list[dict[str, Any]]) -> str:
     ]
     for key in sorted(groups, key=lambda k: (k[2], k[0], k[1])):
         out += group_section(key, groups[key])
+    out += ablation_section(lines)
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -185,7 +246,7 @@ def plot(lines: list[dict[str, Any]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ok = [x for x in lines if x["status"] == "ok"]
+    ok = [x for x in lines if x["status"] == "ok" and not is_variant(x)]
     panels = sorted({(x["protocol"], bool(x["quick"])) for x in ok}) or [("A", False)]
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4), squeeze=False)
     for ax, (protocol, quick) in zip(axes[0], panels, strict=True):

@@ -49,6 +49,7 @@ from benchmarks.grid import (
     SPECTRAL_SOLVER,
     RunSpec,
     build_grid,
+    parse_variant,
 )
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -99,6 +100,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=DEFAULT_PEERS_PYTHON,
         help="interpreter of the peers' virtual environment",
     )
+    p.add_argument(
+        "--variant",
+        dest="variants",
+        action="append",
+        type=parse_variant,
+        default=None,
+        metavar="NAME=VALUE[,...]",
+        help="ablation: run neuncut with these parameters instead of the defaults (repeatable;"
+        " '' is the defaults)",
+    )
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds allowed per run")
     p.add_argument("--dry-run", action="store_true", help="list the runs and exit")
     args = p.parse_args(argv)
@@ -122,6 +133,8 @@ def specs_from_args(args: argparse.Namespace) -> list[RunSpec]:
         common.update(n_total=QUICK_N_TOTAL, n_train=QUICK_N_TRAIN)
     if args.n_train is not None:
         common["n_train"] = args.n_train
+    if args.variants:
+        common["variants"] = args.variants
     return build_grid(args.protocols, args.datasets, args.methods, args.seeds, **common)
 
 
