@@ -1,7 +1,8 @@
 """The NeuNcut estimator: parameters, validation and the fit/predict orchestration.
 
-The maths live in :mod:`neuncut.affinity`, :mod:`neuncut.loss`, :mod:`neuncut.spectral`
-and :mod:`neuncut.training`; this module only wires them together.
+The maths live in :mod:`neuncut.affinity`, :mod:`neuncut.loss`, :mod:`neuncut.partition`
+and :mod:`neuncut.training`, what precedes training in :mod:`neuncut.initialization`; this
+module only wires them together.
 """
 
 from __future__ import annotations
@@ -21,16 +22,16 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import io
-from .affinity import choose_sigma, make_affinity, power_of_two_scale
+from .affinity import make_affinity, power_of_two_scale
 from .checkpoint import CheckpointWriter, fingerprint, fingerprint_params, read_checkpoint
-from .diagnostics import check_batch_graph, warn_empty_clusters
-from .distributed import (
-    broadcast_module,
-    broadcast_values,
-    gather_rows,
-    local_device,
-    rank_and_world,
-    row_slice,
+from .diagnostics import warn_empty_clusters
+from .distributed import gather_rows, local_device, rank_and_world, row_slice
+from .initialization import (
+    AffinityFactory,
+    Initialization,
+    initialize,
+    initialize_distributed,
+    uses_warm_start,
 )
 from .network import (
     MembershipNetwork,
@@ -40,15 +41,8 @@ from .network import (
     predict_logits,
     resolve_device,
 )
-from .penalty import select_penalty
 from .streaming import is_streamed, map_row_blocks, open_rows
-from .training import (
-    draw_subset,
-    make_generators,
-    objective,
-    train_ncut,
-    warm_start,
-)
+from .training import draw_subset, make_generators, objective, train_ncut
 
 __all__ = ["NeuNcut"]
 
@@ -293,17 +287,17 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         Xt = torch.from_numpy(X_train).to(device)
         network = MembershipNetwork(X.shape[1], hidden, self.n_clusters, generator=torch_gen)
         network = network.to(device)
-        if saved is None and world > 1:
-            timings = self._initialize_distributed(network, Xt, np_rng, torch_gen, rank)
-        elif saved is None:
-            timings = self._initialize(network, Xt, np_rng, torch_gen)
+        if saved is None:
+            args = (self.get_params(), network, Xt, self._graph_factory(Xt), np_rng, torch_gen)
+            init = initialize_distributed(*args, rank) if world > 1 else initialize(*args)
         else:
             if self.verbose:
                 logger.info("resuming from %s after epoch %d", checkpoint, saved.log.n_iter)
-            self.sigma_, self.penalty_, timings = saved.sigma, saved.penalty, saved.timings
-            self.init_ncut_ = saved.init_ncut
+            init = Initialization(saved.sigma, saved.penalty, saved.init_ncut, saved.timings)
             network.load_state_dict(saved.network)
             torch_gen.set_state(saved.generator)
+        self.sigma_, self.penalty_, self.init_ncut_ = init.sigma, init.penalty, init.init_ncut
+        timings = init.timings
         affinity = self._affinity_fn(Xt)
         write = None
         if checkpoint is not None:
@@ -337,7 +331,7 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         read); the hidden layer sizes; whether X is in memory."""
         self._validate_params()
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
-        if self._uses_warm_start() and self.init_size < self.n_clusters:
+        if uses_warm_start(self.init, self.penalty) and self.init_size < self.n_clusters:
             raise ValueError(
                 f"init_size={self.init_size} should be >= n_clusters={self.n_clusters}."
             )
@@ -352,76 +346,12 @@ class NeuNcut(ClusterMixin, BaseEstimator):
             raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}.")
         return X, hidden, in_memory
 
-    def _initialize_distributed(
-        self,
-        network: MembershipNetwork,
-        Xt: torch.Tensor,
-        np_rng: np.random.Generator,
-        torch_gen: torch.Generator,
-        rank: int,
-    ) -> dict[str, float]:
-        """Rank 0 initializes; its network, sigma_, penalty_ and batch generator go to all."""
-        timings = {"init": 0.0}
-        if rank == 0:
-            timings = self._initialize(network, Xt, np_rng, torch_gen)
-        else:
-            self.sigma_ = self.penalty_ = self.init_ncut_ = None
-        self.sigma_, self.penalty_, self.init_ncut_, state = broadcast_values(
-            self.sigma_, self.penalty_, self.init_ncut_, torch_gen.get_state()
-        )
-        torch_gen.set_state(state)
-        broadcast_module(network)
-        return timings
-
     def _label_rows(self, X: np.ndarray, in_memory: bool) -> np.ndarray:
         """Labels of every row of X; in a process group, one slice per process, gathered."""
         _, world = rank_and_world()
         rows = X[row_slice(X.shape[0])] if world > 1 else X
         labels = self._predict_logits(rows).argmax(axis=1) if in_memory else self.predict(rows)
         return gather_rows(labels, X.shape[0]) if world > 1 else labels
-
-    def _initialize(
-        self,
-        network: MembershipNetwork,
-        Xt: torch.Tensor,
-        np_rng: np.random.Generator,
-        torch_gen: torch.Generator,
-    ) -> dict[str, float]:
-        """Set ``sigma_``, the input standardization, the warm start and ``penalty_``."""
-        t0 = time.perf_counter()
-        self.sigma_ = choose_sigma(
-            self.affinity, self.sigma, Xt, sample_size=self.batch_size, generator=torch_gen
-        )
-        network.set_standardization(Xt)
-        affinity = self._affinity_fn(Xt)
-        # A copy of the generator: the check must not change the batches training draws.
-        check_batch_graph(
-            Xt, affinity, batch_size=self.batch_size, n_clusters=self.n_clusters,
-            generator=torch.Generator().set_state(torch_gen.get_state()),
-        )
-        ref_X, ref_labels = None, None
-        self.init_ncut_ = {}
-        if self._uses_warm_start():
-            if self.verbose:
-                n_ref = min(self.init_size, Xt.shape[0])
-                logger.info("warm start: %s partition of %d points", self.init, n_ref)
-            ref_X, ref_labels, self.init_ncut_ = warm_start(
-                network, Xt, init=self.init, n_clusters=self.n_clusters,
-                n_neighbors=self.n_neighbors, init_size=self.init_size, rng=np_rng,
-                generator=torch_gen,
-            )
-        if self.penalty is None:
-            self.penalty_ = select_penalty(
-                ref_X, ref_labels, affinity, batch_size=self.batch_size,
-                n_clusters=self.n_clusters, generator=torch_gen,
-            )
-        else:
-            self.penalty_ = float(self.penalty)
-        elapsed = time.perf_counter() - t0
-        if self.verbose:
-            logger.info("warm start took %.1f s; candidates' Ncut %s; penalty %.4g",
-                        elapsed, self.init_ncut_, self.penalty_)
-        return {"init": elapsed}
 
     def _validate_X(self, X: Any, *, reset: bool) -> np.ndarray:
         if isinstance(X, torch.Tensor):
@@ -440,15 +370,15 @@ class NeuNcut(ClusterMixin, BaseEstimator):
             ) from None
         return as_network_input(X, normalize_rows=self.normalize_rows)
 
-    def _uses_warm_start(self) -> bool:
-        """Whether fit computes a reference partition (to distill, or to choose the penalty)."""
-        return not (self.init == "random" and self.penalty is not None)
-
     def _affinity_fn(self, X: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
         """The batch-graph builder of the fitted model, for data like X."""
-        return make_affinity(
-            self.affinity, n_neighbors=self.n_neighbors, sigma=self.sigma_,
-            scale=power_of_two_scale(X),
+        return self._graph_factory(X)(self.sigma_)
+
+    def _graph_factory(self, X: torch.Tensor) -> AffinityFactory:
+        """``sigma -> batch-graph builder`` for data like X (before sigma is fitted)."""
+        scale = power_of_two_scale(X)
+        return lambda sigma: make_affinity(
+            self.affinity, n_neighbors=self.n_neighbors, sigma=sigma, scale=scale
         )
 
     # -------------------------------------------------------------- predict

@@ -45,6 +45,8 @@ AffinityFn = Callable[[torch.Tensor], torch.Tensor]
 _DISTILL_STEPS = 3000
 # ... at most: distillation stops after the first epoch whose mean cross-entropy is below this
 # (mean probability of the taught cluster ~0.99), so easy partitions take far fewer steps.
+# Two moons (1000 points): warm start 9 s -> 3 s; one boundary point of 1000 is lost (ARI
+# 0.996; 1.0 with 0.003).
 _DISTILL_TOL = 0.01
 _DISTILL_BATCH = 256
 _DISTILL_LR = 1e-3
