@@ -69,13 +69,18 @@ def embedding_labels(
 ) -> np.ndarray:
     """k-means (20 inits) on the neighbour embedding of X in ``max(n_clusters, 2)`` dimensions.
 
+    On very small clusters the layout can break one into clumps that k-means then regroups
+    wrongly: two 3-D Gaussian blobs 8.7 standard deviations apart were split correctly on 1 of
+    3 seeds with 40 points each, 2 of 3 with 60, 3 of 3 with 100 or more (200 or 500 epochs
+    alike). :func:`initial_partition` then keeps the spectral partition, whose cut is lower.
+
     Examples
     --------
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
-    >>> X = np.r_[rng.normal(size=(40, 3)), rng.normal(size=(40, 3)) + 5]
+    >>> X = np.r_[rng.normal(size=(100, 3)), rng.normal(size=(100, 3)) + 5]
     >>> labels = embedding_labels(X, 2, 10, rng)
-    >>> bool((labels[:40] == labels[0]).all() and (labels[40:] != labels[0]).all())
+    >>> bool((labels[:100] == labels[0]).all() and (labels[100:] != labels[0]).all())
     True
     """
     W = fuzzy_knn_graph(X, n_neighbors)
