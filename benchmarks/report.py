@@ -215,7 +215,12 @@ def ablation_section(lines: list[dict[str, Any]]) -> list[str]:
             f"| {label} | " + " | ".join(cells)
             + f" | {', '.join(sorted(gammas)) or '–'} | {', '.join(sorted(chosen)) or '–'} |"
         )
-    out += ["", *_provenance(variants), ""]
+    base = {
+        x["git"]["commit"][:10] for x in full
+        if x["label"] == "neuncut" and x["seed"] in seeds and x.get("git", {}).get("commit")
+    }
+    out += ["", f"Defaults row: commit {', '.join(sorted(base))}. Variants:", ""]
+    out += [*_provenance(variants), ""]
     return out
 
 
