@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import os
 import platform
+import shlex
 import subprocess
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+#: Options that only say where the output goes: a recorded command leaves them out.
+OUTPUT_OPTIONS = ("--results", "--out")
 
 #: Distributions whose versions go into every result line (None when not installed).
 LIBRARIES = (
@@ -62,6 +67,54 @@ def git_state() -> dict[str, Any]:
         "dirty": None if status is None else bool(paths),
         "dirty_paths": paths[:50],
     }
+
+
+def repo_relative(path: str | os.PathLike[str]) -> str:
+    """``path`` relative to the repository root if it is an absolute path inside it, else as
+    given: committed result lines must not name the folders of the machine that wrote them.
+
+    Symbolic links are not followed (a virtual environment's ``bin/python`` is a link out of
+    the repository).
+
+    Examples
+    --------
+    >>> repo_relative(REPO_ROOT / "benchmarks" / ".venv-peers" / "bin" / "python")
+    'benchmarks/.venv-peers/bin/python'
+    >>> repo_relative("/opt/peers/bin/python"), repo_relative("0")
+    ('/opt/peers/bin/python', '0')
+    """
+    if not os.path.isabs(path):
+        return os.fspath(path)
+    try:
+        return Path(os.path.normpath(path)).relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        return os.fspath(path)
+
+
+def recorded_command(module: str, argv: Sequence[str]) -> str:
+    """``python -m module argv`` as a result line records it: without the options that only
+    name the output (:data:`OUTPUT_OPTIONS`), and with the paths inside the repository
+    relative to its root (:func:`repo_relative`); run from the repository root.
+
+    Examples
+    --------
+    >>> recorded_command("benchmarks.run", ["--seeds", "0", "--results", "/tmp/r.jsonl",
+    ...                                     f"--peers-python={REPO_ROOT}/.venv-peers/bin/python"])
+    'python -m benchmarks.run --seeds 0 --peers-python=.venv-peers/bin/python'
+    """
+    kept: list[str] = []
+    args = iter(argv)
+    for arg in args:
+        option, equals, value = arg.partition("=")
+        if option in OUTPUT_OPTIONS:
+            if not equals:
+                next(args, None)  # its value
+            continue
+        if arg.startswith("--") and equals:
+            kept.append(f"{option}={repo_relative(value)}")
+        else:
+            kept.append(repo_relative(arg))
+    return shlex.join(["python", "-m", module, *kept])
 
 
 def _cpu_model() -> str | None:

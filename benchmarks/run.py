@@ -26,7 +26,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import shlex
 import subprocess
 import sys
 import tempfile
@@ -36,7 +35,13 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.data import data_key
-from benchmarks.environment import REPO_ROOT, git_state, machine_info
+from benchmarks.environment import (
+    REPO_ROOT,
+    git_state,
+    machine_info,
+    recorded_command,
+    repo_relative,
+)
 from benchmarks.grid import (
     DATASETS,
     EXTRA_DATASETS,
@@ -184,6 +189,7 @@ def _error_result(spec: RunSpec, error: str) -> dict[str, Any]:
 def make_line(result: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     """The JSON line of one run: identification, spec, result and provenance."""
     spec = result.pop("spec")
+    spec["peers_python"] = repo_relative(spec.get("peers_python", ""))
     return {
         "schema": SCHEMA_VERSION,
         "run_id": uuid.uuid4().hex,
@@ -231,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     argv_used = sys.argv[1:] if argv is None else argv
     context = {
-        "command": shlex.join(["python", "-m", "benchmarks.run", *argv_used]),
+        "command": recorded_command("benchmarks.run", argv_used),
         "machine": machine_info(),
     }
     print(f"{len(specs)} runs -> {args.results}", flush=True)

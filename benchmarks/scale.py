@@ -3,7 +3,8 @@
     python -m benchmarks.scale                      # both data sets, N = 1e5, 1e6, 1e7 (~15 min)
     python -m benchmarks.scale --quick              # a smoke test (N = 2e3, 1e4; seconds)
 
-Data sets (written chunk by chunk to ``.npy`` files, never held in memory):
+Data sets (written chunk by chunk to ``.npy`` files in a temporary folder, or ``--data-dir``;
+never held in memory):
 
 ``gmm``
     20 Gaussian clusters in 50 dimensions (centres N(0, 1.5^2 I), unit-variance noise).
@@ -24,11 +25,13 @@ cache, reclaimable). Writes ``benchmarks/SCALE.md``, ``benchmarks/scale.png`` an
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -197,13 +200,35 @@ the memory measures.
 """
 
 
+def _run_in_worker(name: str, n: int, data_dir: Path, seed: int, quick: bool
+                   ) -> dict[str, Any]:
+    """Write the data set to ``data_dir``, run it in a fresh process, remove the data."""
+    folder = data_dir / f"{name}-{n}"
+    folder.mkdir(parents=True, exist_ok=True)
+    write_dataset(name, n, folder, seed)
+    command = [sys.executable, "-m", "benchmarks.scale", "--worker", name, str(n),
+               "--data-dir", str(folder), "--seed", str(seed)]
+    command += ["--quick"] if quick else []
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
+    shutil.rmtree(folder)
+    if done.returncode != 0:
+        raise RuntimeError(f"{name} N={n} failed:\n{done.stderr[-3000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"{name} N={n:.0e}: {result['wall_s']} s (label {result['label_s']} s), "
+          f"RssAnon {result['peak_anon_gb']} GiB, ACC {result['acc']}, "
+          f"NMI {result['nmi']}", flush=True)
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
     parser.add_argument("--sizes", nargs="+", type=float, default=[1e5, 1e6, 1e7])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="N = 2e3 and 1e4, tiny models")
-    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/neuncut-scale"))
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="folder for the data files, each removed after its run (default: "
+                             "a temporary folder, itself removed at the end)")
     parser.add_argument("--out", type=Path, default=None,
                         help="folder for SCALE.md, scale.png, scale.jsonl (default "
                              "benchmarks/, or nothing with --quick)")
@@ -217,24 +242,11 @@ def main(argv: list[str] | None = None) -> int:
 
     sizes = [2_000, 10_000] if args.quick else [int(s) for s in args.sizes]
     context = {"git": git_state(), "machine": machine_info(), "versions": library_versions()}
-    results = []
-    for name in args.datasets:
-        for n in sizes:
-            folder = args.data_dir / f"{name}-{n}"
-            folder.mkdir(parents=True, exist_ok=True)
-            write_dataset(name, n, folder, args.seed)
-            command = [sys.executable, "-m", "benchmarks.scale", "--worker", name, str(n),
-                       "--data-dir", str(folder), "--seed", str(args.seed)]
-            command += ["--quick"] if args.quick else []
-            done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
-            shutil.rmtree(folder)
-            if done.returncode != 0:
-                raise RuntimeError(f"{name} N={n} failed:\n{done.stderr[-3000:]}")
-            result = json.loads(done.stdout.strip().splitlines()[-1])
-            results.append(result)
-            print(f"{name} N={n:.0e}: {result['wall_s']} s (label {result['label_s']} s), "
-                  f"RssAnon {result['peak_anon_gb']} GiB, ACC {result['acc']}, "
-                  f"NMI {result['nmi']}", flush=True)
+    with contextlib.ExitStack() as stack:
+        data_dir = args.data_dir or Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="neuncut-scale-")))
+        results = [_run_in_worker(name, n, data_dir, args.seed, args.quick)
+                   for name in args.datasets for n in sizes]
     out = args.out if args.out is not None else (None if args.quick else HERE)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

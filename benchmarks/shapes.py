@@ -49,7 +49,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import shlex
 import sys
 import time
 import warnings
@@ -341,12 +340,12 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from threadpoolctl import threadpool_limits
 
-    from benchmarks.environment import git_state, library_versions, machine_info
+    from benchmarks.environment import git_state, library_versions, machine_info, recorded_command
 
     torch.set_num_threads(args.threads)
     threadpool_limits(limits=args.threads)
     argv_used = sys.argv[1:] if argv is None else argv
-    context = {"command": shlex.join(["python", "-m", "benchmarks.shapes", *argv_used]),
+    context = {"command": recorded_command("benchmarks.shapes", argv_used),
                "git": git_state(), "machine": machine_info(), "versions": library_versions(),
                "threads": args.threads}
     seeds = [0] if args.quick else list(range(args.seeds))

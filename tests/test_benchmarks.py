@@ -85,6 +85,24 @@ def test_successful_lines_have_metrics(quick_results: tuple[Path, list[dict]]) -
     assert lines[0]["params"]["normalize_rows"] is False  # protocol B: raw pixels
 
 
+def test_recorded_command_names_no_machine_path(
+    quick_results: tuple[Path, list[dict]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder, lines = quick_results
+    assert all("--results" not in x["command"] for x in lines)  # the output is not recorded
+    monkeypatch.syspath_prepend(str(REPO))
+    from benchmarks.environment import recorded_command, repo_relative
+
+    peers = REPO / "benchmarks" / ".venv-peers" / "bin" / "python"
+    assert repo_relative(peers) == "benchmarks/.venv-peers/bin/python"
+    assert repo_relative(folder) == str(folder)  # outside the repository: as given
+    argv = ["--seeds", "0", "1", "--results", str(folder / "r.jsonl"), "--peers-python",
+            str(peers), f"--out={folder}", "--quick"]
+    assert recorded_command("benchmarks.run", argv) == (
+        "python -m benchmarks.run --seeds 0 1 --peers-python benchmarks/.venv-peers/bin/python"
+        " --quick")
+
+
 def test_failed_run_writes_error_line(quick_results: tuple[Path, list[dict]]) -> None:
     _, lines = quick_results
     failed = lines[2]
