@@ -15,10 +15,11 @@ import torch
 from sklearn.datasets import make_blobs
 
 from neuncut import NeuNcut
-from neuncut import estimator as estimator_module
-from neuncut.checkpoint import fingerprint, read_checkpoint
+from neuncut import _estimator as estimator_module
+from neuncut._checkpoint import fingerprint, read_checkpoint
+from neuncut._io import load_tensors
 from neuncut.cli import main
-from neuncut.io import ModelFileError, load_tensors
+from neuncut.exceptions import ModelFileError
 
 PARAMS = dict(n_clusters=4, max_epochs=6, hidden_layer_sizes=(32,), batch_size=256,
               init_size=500, random_state=0)

@@ -16,8 +16,8 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
 from neuncut import NeuNcut
-from neuncut.distributed import rank_and_world
-from neuncut.training import iter_batches, n_batches_per_epoch
+from neuncut._batches import iter_batches, n_batches_per_epoch
+from neuncut._distributed import rank_and_world
 
 OPTIONS = ["--n-clusters", "4", "--max-epochs", "5", "--hidden-layer-sizes", "32",
            "--init-size", "500", "--seed", "0"]

@@ -15,9 +15,10 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from neuncut import NeuNcut
-from neuncut import estimator as estimator_module
+from neuncut import _network as network_module
+from neuncut._io import save_tensors
 from neuncut.affinity import rbf_affinity
-from neuncut.io import ModelFileError, save_tensors
+from neuncut.exceptions import ModelFileError
 
 # Small and fast: a fit of the check data takes ~0.2 s on one CPU thread.
 FAST = dict(max_epochs=2, hidden_layer_sizes=(8,), init_size=50, batch_size=64, device="cpu")
@@ -101,7 +102,7 @@ def test_float32_and_float64_input_give_the_same_model(blobs3) -> None:
 def test_predict_in_chunks_equals_predict_at_once(fitted) -> None:
     rng = np.random.default_rng(0)
     n = 10_000  # more than the rows of one internal forward pass
-    assert n > estimator_module._PREDICT_CHUNK
+    assert n > network_module.PREDICT_CHUNK
     X = rng.uniform(-12, 12, size=(n, 2))
     labels = fitted.predict(X)
     proba = fitted.predict_proba(X)

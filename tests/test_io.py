@@ -1,4 +1,4 @@
-"""Tests of neuncut.io: exact round trips and refusal of damaged, foreign or hostile files."""
+"""Tests of neuncut._io: exact round trips and refusal of damaged, foreign or hostile files."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ import pytest
 import torch
 from safetensors.torch import save as st_save
 
-import neuncut.io as nio
+import neuncut._io as nio
+from neuncut._io import FORMAT_VERSION, load_tensors, save_tensors
 from neuncut._version import __version__
-from neuncut.io import FORMAT_VERSION, ModelFileError, load_tensors, save_tensors
+from neuncut.exceptions import ModelFileError
 
 
 def _tensors() -> dict[str, torch.Tensor]:

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from neuncut.network import MembershipNetwork
+from neuncut._network import MembershipNetwork
 
 
 def make(seed: int = 0, n_features: int = 4, hidden=(8, 6), k: int = 3) -> MembershipNetwork:

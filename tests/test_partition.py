@@ -10,10 +10,10 @@ from sklearn.datasets import make_blobs, make_moons
 from sklearn.metrics import adjusted_rand_score
 from sklearn.neighbors import NearestNeighbors
 
-from neuncut.embedding import _torch_threads, fuzzy_knn_graph, neighbor_embedding
-from neuncut.loss import ncut_loss
-from neuncut.partition import embedding_labels, initial_partition, normalized_cut
-from neuncut.spectral import self_tuning_knn_graph
+from neuncut._warm_start._candidates import embedding_labels, initial_partition
+from neuncut._warm_start._embedding import _torch_threads, neighbor_embedding
+from neuncut.affinity import fuzzy_knn_graph, self_tuning_knn_graph
+from neuncut.loss import ncut_loss, normalized_cut
 
 
 @pytest.mark.parametrize("n,k", [(2, 1), (12, 3), (60, 10), (30, 50)])

@@ -9,10 +9,10 @@ import pytest
 import torch
 from sklearn.datasets import make_blobs
 
+from neuncut._batches import iter_batches
 from neuncut.affinity import rbf_affinity, self_tuning_knn_affinity
 from neuncut.loss import merge_gains, ncut_loss
 from neuncut.penalty import select_penalty, trivial_penalty
-from neuncut.training import iter_batches
 
 
 def gen(seed: int = 0) -> torch.Generator:

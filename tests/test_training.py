@@ -9,14 +9,11 @@ import pytest
 import torch
 from sklearn.datasets import make_blobs
 
+from neuncut._batches import iter_batches
+from neuncut._network import MembershipNetwork
+from neuncut._training import TrainingLog, train_ncut
+from neuncut._warm_start._distill import distill
 from neuncut.affinity import self_tuning_knn_affinity
-from neuncut.network import MembershipNetwork
-from neuncut.training import (
-    TrainingLog,
-    distill,
-    iter_batches,
-    train_ncut,
-)
 
 
 def gen(seed: int = 0) -> torch.Generator:

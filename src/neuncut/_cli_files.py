@@ -16,10 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .estimator import NeuNcut
-from .io import ModelFileError
+from ._estimator import NeuNcut
+from ._files import NPY_MAGIC, array_file_error, open_npy, safetensors_header_length
+from .exceptions import ModelFileError
 
-_NPY_MAGIC, _ZIP_MAGICS = b"\x93NUMPY", (b"PK\x03\x04", b"PK\x05\x06")
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 _BROKEN = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error)
 
 def _sniff(path: Path, what: str) -> str:
@@ -32,20 +33,22 @@ def _sniff(path: Path, what: str) -> str:
         head = f.read(4096)
     if not head:
         raise ValueError(f"{what} {str(path)!r} is empty")
-    if head.startswith(_NPY_MAGIC):
+    if head.startswith(NPY_MAGIC):
         return "npy"
     if head.startswith(_ZIP_MAGICS):
         return "npz"
-    if head[8:9] == b"{" and int.from_bytes(head[:8], "little") < path.stat().st_size:
-        return "model"  # a safetensors file: 8-byte header length, then a JSON object
+    header_length = safetensors_header_length(head)
+    if header_length is not None and header_length < path.stat().st_size:
+        return "model"  # a safetensors file
     return "binary" if b"\x00" in head else "text"
 
 
 def _load_npy(path: Path, where: str, kind: str, key: str | None = None) -> np.ndarray:
-    """The array of a .npy file, or one array of a .npz file (the only one, or ``key``)."""
+    """The array of a .npy file (memory-mapped), or one array of a .npz file (the only one, or
+    ``key``)."""
+    if kind == "npy":
+        return open_npy(path, where)
     try:
-        if kind == "npy":  # memory-mapped: a file larger than RAM is read in blocks
-            return np.load(path, mmap_mode="r", allow_pickle=False)
         with np.load(path, allow_pickle=False) as archive:
             names = list(archive.files)
             if key is None and len(names) != 1:
@@ -59,10 +62,7 @@ def _load_npy(path: Path, where: str, kind: str, key: str | None = None) -> np.n
     except LookupError as exc:
         raise ValueError(exc.args[0]) from None
     except _BROKEN as exc:
-        if "allow_pickle" in str(exc) or "Python objects" in str(exc):
-            raise ValueError(f"{where} holds Python objects, which neuncut never unpickles; "
-                             "save a numeric array") from None
-        raise ValueError(f"{where} is truncated or corrupted ({exc}); write it again") from None
+        raise array_file_error(where, exc) from None
 
 
 def _is_number(cell: str) -> bool:
@@ -145,7 +145,7 @@ def read_data(name: str, key: str | None = None) -> np.ndarray:
         raise ValueError(f"{where} holds {X.dtype} values; expected real numbers")
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"{where} holds an empty array of shape {X.shape}")
-    # A memory map is checked block by block when it is read (neuncut.streaming).
+    # A memory map is checked block by block when it is read (neuncut._streaming).
     bad = np.argwhere(~np.isfinite(X)) if not isinstance(X, np.memmap) else np.empty((0, 2))
     if bad.size:
         raise ValueError(f"{where} holds {len(bad)} NaN or infinite values (the first in row "

@@ -1,13 +1,16 @@
-"""Affinity graphs built inside one minibatch.
+"""Affinity graphs: dense ones inside a minibatch, sparse ones over the warm-start subsample.
 
-Each function maps a batch of points ``X`` (B, n_features) to a dense, symmetric,
-non-negative affinity matrix ``W`` (B, B) with unit self-loops (``W_ii = 1``, as in the
-authors' code). Self-loops add the same constant to every degree and change no cut, but
-they keep every degree positive, so a point with no neighbour in the batch never divides by
-zero in the loss.
+Batch graphs (:func:`rbf_affinity`, :func:`self_tuning_knn_affinity`) map a batch of points
+``X`` (B, n_features) to a dense, symmetric, non-negative torch matrix ``W`` (B, B) with unit
+self-loops (``W_ii = 1``, as in the authors' code). Self-loops add the same constant to every
+degree and change no cut, but they keep every degree positive, so a point with no neighbour
+in the batch never divides by zero in the loss. Memory is O(B^2): distances come from
+:func:`torch.cdist`, never from a (B, B, n_features) broadcast.
 
-Memory is O(B^2): distances come from :func:`torch.cdist`, never from a (B, B, n_features)
-broadcast.
+Subsample graphs (:func:`self_tuning_knn_graph`, :func:`fuzzy_knn_graph`) are scipy sparse
+matrices without self-loops over the whole warm-start subsample: the self-tuning one is the
+sparse twin of the batch graph (same formula, all points instead of one batch), the fuzzy one
+is UMAP's, which the neighbour embedding lays out.
 """
 
 from __future__ import annotations
@@ -15,28 +18,37 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import partial
-from typing import NamedTuple
 
 import numpy as np
+import scipy.sparse
 import torch
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
+from sklearn.neighbors import NearestNeighbors, kneighbors_graph
 
 __all__ = [
-    "GraphReport",
+    "AffinityFactory",
+    "AffinityFn",
     "choose_sigma",
-    "graph_report",
+    "fuzzy_knn_graph",
+    "graph_factory",
     "make_affinity",
     "median_heuristic_sigma",
     "power_of_two_scale",
     "rbf_affinity",
     "self_tuning_knn_affinity",
+    "self_tuning_knn_graph",
     "squared_distances",
 ]
+
+AffinityFn = Callable[[torch.Tensor], torch.Tensor]
+"""A batch-graph builder: points (B, n_features) to a symmetric affinity (B, B)."""
+AffinityFactory = Callable[[float | None], AffinityFn]
+"""``sigma -> batch-graph builder``: the graph is known only once sigma is chosen."""
 
 # Relative floor for local scales and squared distances: duplicates (distance 0) must not
 # produce 0/0 in the kernel.
 _TINY = 1e-12
+# Bisection steps for the local scale of each point in the fuzzy graph.
+_BISECTION_STEPS = 64
 
 
 def squared_distances(X: torch.Tensor) -> torch.Tensor:
@@ -188,6 +200,14 @@ def self_tuning_knn_affinity(X: torch.Tensor, n_neighbors: int) -> torch.Tensor:
 def power_of_two_scale(X: torch.Tensor) -> float:
     """The power of two nearest to max|X| (1 for an all-zero or empty X).
 
+    Parameters
+    ----------
+    X : Tensor
+
+    Returns
+    -------
+    scale : float
+
     Examples
     --------
     >>> import torch
@@ -199,18 +219,33 @@ def power_of_two_scale(X: torch.Tensor) -> float:
 
 
 def make_affinity(
-    affinity: str | Callable[[torch.Tensor], torch.Tensor],
+    affinity: str | AffinityFn,
     *,
     n_neighbors: int,
     sigma: float | None,
     scale: float = 1.0,
-) -> Callable[[torch.Tensor], torch.Tensor]:
+) -> AffinityFn:
     """The batch-graph builder named by ``affinity`` ("knn", "rbf" or a callable, returned as is).
 
     Built-in graphs see the batch divided by ``scale`` (a power of two, see
     :func:`power_of_two_scale`): exact in floating point, no change to the kNN graph nor to a
     Gaussian whose width is divided alike, and squared distances of data in the 1e30 range
     do not overflow.
+
+    Parameters
+    ----------
+    affinity : {"knn", "rbf"} or callable
+    n_neighbors : int
+        Neighbours of the ``"knn"`` graph.
+    sigma : float or None
+        Width of the ``"rbf"`` kernel (required for it).
+    scale : float, default=1.0
+        Power of two that divides every batch first.
+
+    Returns
+    -------
+    build : callable
+        Batch (B, n_features) -> affinity (B, B).
 
     Examples
     --------
@@ -230,6 +265,36 @@ def make_affinity(
     return lambda xb: rbf_affinity(xb / scale, sigma_scaled)
 
 
+def graph_factory(
+    affinity: str | AffinityFn, n_neighbors: int, X: torch.Tensor
+) -> AffinityFactory:
+    """``sigma -> batch-graph builder`` for data like X: :func:`make_affinity` with the scale
+    of X (:func:`power_of_two_scale`).
+
+    Parameters
+    ----------
+    affinity : {"knn", "rbf"} or callable
+    n_neighbors : int
+    X : Tensor of shape (n, n_features)
+        The training rows, whose largest magnitude sets the scale.
+
+    Returns
+    -------
+    factory : callable
+        ``factory(sigma)`` is the batch-graph builder (sigma is None unless ``"rbf"``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> build = graph_factory("knn", 1, torch.tensor([[0.0], [1.0], [9.0]]))(None)
+    >>> (build(torch.tensor([[0.0], [1.0], [9.0]])) > 0).sum().item()
+    7
+    """
+    scale = power_of_two_scale(X)
+    return lambda sigma: make_affinity(affinity, n_neighbors=n_neighbors, sigma=sigma,
+                                       scale=scale)
+
+
 def choose_sigma(
     affinity: object,
     sigma: float | None,
@@ -240,6 +305,22 @@ def choose_sigma(
 ) -> float | None:
     """Width of the ``"rbf"`` kernel: ``sigma`` if given, else the median heuristic on a
     random sample of ``sample_size`` rows of X; None for any other affinity.
+
+    Parameters
+    ----------
+    affinity : str or callable
+        The estimator's ``affinity``.
+    sigma : float or None
+        The estimator's ``sigma``.
+    X : Tensor of shape (n, n_features)
+    sample_size : int
+        Rows of the median heuristic's sample.
+    generator : torch.Generator
+        Draws the sample.
+
+    Returns
+    -------
+    sigma : float or None
 
     Examples
     --------
@@ -258,34 +339,93 @@ def choose_sigma(
     return median_heuristic_sigma(X[idx])
 
 
-class GraphReport(NamedTuple):
-    """What :func:`graph_report` found in a batch graph."""
+def self_tuning_knn_graph(X: np.ndarray, n_neighbors: int) -> scipy.sparse.csr_matrix:
+    r"""Sparse twin of :func:`self_tuning_knn_affinity` over all of X, without self-loops.
 
-    valid: bool
-    """Finite, non-negative and symmetric: a graph the loss is defined on."""
-    n_isolated: int
-    """Points with no edge to another point (zero degree without the self-loop)."""
-    n_components: int
-    """Connected components, isolated points included."""
+    :math:`W_{ij} = \exp(-\|x_i - x_j\|^2 / \sigma_i \sigma_j)` on the union of the kNN
+    relations, :math:`\sigma_i` the distance to the k-th neighbour. The warm start partitions
+    this graph, so the partition it distills is one the batch loss agrees with.
 
+    Parameters
+    ----------
+    X : ndarray of shape (n, n_features)
+    n_neighbors : int
+        Neighbours per point, clipped to n - 1.
 
-def graph_report(W: torch.Tensor) -> GraphReport:
-    """Check an affinity matrix W (B, B): validity, isolated points, connected components.
+    Returns
+    -------
+    W : csr_matrix of shape (n, n), symmetric, zero diagonal.
 
     Examples
     --------
-    >>> import torch
-    >>> W = torch.tensor([[1.0, 0.5, 0.0], [0.5, 1.0, 0.0], [0.0, 0.0, 1.0]])
-    >>> graph_report(W)
-    GraphReport(valid=True, n_isolated=1, n_components=2)
+    >>> import numpy as np
+    >>> W = self_tuning_knn_graph(np.array([[0.0], [1.0], [3.0]]), 1)
+    >>> np.round(W.toarray(), 3)
+    array([[0.   , 0.368, 0.   ],
+           [0.368, 0.   , 0.135],
+           [0.   , 0.135, 0.   ]])
     """
-    W = W.detach().cpu()
-    valid = bool(torch.isfinite(W).all() and (W >= 0).all())
-    valid = valid and bool(torch.allclose(W, W.T, rtol=1e-5, atol=1e-6))
-    if not valid:
-        return GraphReport(False, 0, 0)
-    off = W.clone()
-    off.fill_diagonal_(0.0)
-    n_isolated = int((off.sum(dim=1) <= 0).sum())
-    n_components = connected_components(csr_matrix(off.numpy() > 0), directed=False)[0]
-    return GraphReport(True, n_isolated, int(np.int64(n_components)))
+    k = max(1, min(n_neighbors, X.shape[0] - 1))
+    D = kneighbors_graph(X, k, mode="distance", include_self=False).tocoo()
+    scale = np.zeros(X.shape[0])
+    np.maximum.at(scale, D.row, D.data)
+    floor = np.finfo(np.float64).tiny
+    denom = np.maximum(scale[D.row] * scale[D.col], floor)
+    w = np.exp(-(D.data.astype(np.float64) ** 2) / denom)
+    W = scipy.sparse.csr_matrix((w, (D.row, D.col)), shape=D.shape)
+    return W.maximum(W.T).tocsr()
+
+
+def fuzzy_knn_graph(X: np.ndarray, n_neighbors: int) -> scipy.sparse.csr_matrix:
+    r"""UMAP's fuzzy kNN graph: local, density-adaptive memberships joined by fuzzy union.
+
+    For each point i with neighbour distances :math:`d_{ij}` (j among its ``n_neighbors``
+    nearest), :math:`\rho_i = \min_j d_{ij}` and :math:`s_i > 0` solves
+    :math:`\sum_j \exp(-(d_{ij} - \rho_i) / s_i) = \log_2(\text{n\_neighbors})` (bisection);
+    :math:`P_{ij} = \exp(-(d_{ij} - \rho_i) / s_i)` and :math:`W = P + P^\top - P \circ P^\top`.
+    Every point's nearest neighbour has membership 1, so no point is isolated, whatever the
+    local density (McInnes, Healy, Melville, arXiv:1802.03426, 2018).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, n_features)
+    n_neighbors : int
+
+    Returns
+    -------
+    W : csr_matrix of shape (n, n), symmetric, entries in (0, 1], zero diagonal.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> W = fuzzy_knn_graph(np.array([[0.0], [1.0], [3.0], [7.0]]), 2)
+    >>> bool(abs(W - W.T).max() == 0), float(W.max())
+    (True, 1.0)
+    """
+    n = X.shape[0]
+    k = max(1, min(n_neighbors, n - 1))
+    dist, ind = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)
+    # the first column is the point itself, except among duplicates: drop the self column
+    # where it is found, else the last one
+    self_col = np.where((ind == np.arange(n)[:, None]).any(axis=1),
+                        (ind == np.arange(n)[:, None]).argmax(axis=1), k)
+    keep = np.ones_like(ind, dtype=bool)
+    keep[np.arange(n), self_col] = False
+    dist = dist[keep].reshape(n, k).astype(np.float64)
+    ind = ind[keep].reshape(n, k)
+    excess = np.maximum(dist - dist[:, :1], 0.0)
+    target = np.log2(k) if k > 1 else 1.0
+    lo, hi = np.zeros((n, 1)), np.full((n, 1), np.inf)
+    s = np.ones((n, 1))
+    for _ in range(_BISECTION_STEPS):
+        too_big = np.exp(-excess / s).sum(axis=1, keepdims=True) > target
+        hi = np.where(too_big, s, hi)
+        lo = np.where(too_big, lo, s)
+        s = np.where(np.isinf(hi), 2.0 * s, 0.5 * (lo + hi))
+    P = scipy.sparse.csr_matrix(
+        (np.exp(-excess / s).ravel(), (np.repeat(np.arange(n), k), ind.ravel())), shape=(n, n)
+    )
+    W = (P + P.T - P.multiply(P.T)).tocsr()
+    W.setdiag(0.0)
+    W.eliminate_zeros()
+    return W

@@ -24,10 +24,10 @@ import numpy as np
 import torch
 
 from ._cli_files import check_suffix, load_model, read_data, read_labels, write_array
+from ._distributed import init_from_env, rank_and_world
+from ._estimator import NeuNcut
 from ._version import __version__
 from .datasets import load_dataset
-from .distributed import init_from_env, rank_and_world
-from .estimator import NeuNcut
 from .metrics import evaluate
 from .plotting import save_figures
 
@@ -117,8 +117,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         logger.info("--train-size %d exceeds the %d points: training on all", args.train_size, n)
     train = np.sort(np.random.default_rng(args.seed).choice(n, n_train, replace=False))
     unseen = np.setdiff1d(np.arange(n), train)
-    # Images: rows L2-normalized, the paper's preprocessing (MNIST pixels, measured: ACC
-    # 0.66 / NMI 0.69 with it, 0.60 / 0.65 without).
+    # Images: rows L2-normalized, the paper's preprocessing (better on MNIST pixels:
+    # benchmarks/README.md, "Measurements behind the constants").
     model = NeuNcut(n_clusters=k, random_state=args.seed, verbose=1 + args.verbose,
                     device=args.device, normalize_rows=ds.image_shape is not None,
                     **(_QUICK if args.quick else {}))

@@ -17,13 +17,14 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 from sklearn.utils.validation import check_is_fitted
+
+from ._network import output_width
 
 if TYPE_CHECKING:
     import dask.array
 
-    from .estimator import NeuNcut
+    from ._estimator import NeuNcut
 
 __all__ = ["predict", "predict_proba"]
 
@@ -140,7 +141,7 @@ def predict_proba(model: NeuNcut, X: dask.array.Array) -> dask.array.Array:
     """
     dask, da = _import_dask()
     X = _check_input(model, X, da)
-    n_clusters = _n_outputs(model)
+    n_clusters = output_width(model.network_)
     return da.blockwise(
         _predict_proba_block, "ik", X, "ij", _model_node(model, dask), None,
         new_axes={"k": n_clusters}, dtype=np.float32,
@@ -175,11 +176,6 @@ def _model_node(model: NeuNcut, dask: Any) -> Any:
     return dask.delayed(model, pure=True)
 
 
-def _n_outputs(model: NeuNcut) -> int:
-    """Width of the fitted network's output layer (n_clusters at fit time)."""
-    return [m for m in model.network_.modules() if isinstance(m, torch.nn.Linear)][-1].out_features
-
-
 def _predict_block(block: np.ndarray, model: NeuNcut) -> np.ndarray:
     """``model.predict`` of one block of rows; int64, empty for an empty block."""
     if block.shape[0] == 0:
@@ -191,7 +187,7 @@ def _predict_block(block: np.ndarray, model: NeuNcut) -> np.ndarray:
 def _predict_proba_block(block: np.ndarray, model: NeuNcut) -> np.ndarray:
     """``model.predict_proba`` of one block of rows; float32, empty for an empty block."""
     if block.shape[0] == 0:
-        return np.empty((0, _n_outputs(model)), dtype=np.float32)
+        return np.empty((0, output_width(model.network_)), dtype=np.float32)
     with _no_feature_name_warning():
         return model.predict_proba(block).astype(np.float32, copy=False)
 

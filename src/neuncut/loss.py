@@ -9,9 +9,11 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+import numpy as np
+import scipy.sparse
 import torch
 
-__all__ = ["NcutTerms", "merge_gains", "ncut_loss", "trivial_ortho"]
+__all__ = ["NcutTerms", "merge_gains", "ncut_loss", "normalized_cut", "trivial_ortho"]
 
 
 class NcutTerms(NamedTuple):
@@ -88,6 +90,43 @@ def _frobenius(A: torch.Tensor) -> torch.Tensor:
     return torch.where(sq > 0, sq.clamp_min(1e-30).sqrt(), sq)
 
 
+def normalized_cut(A: scipy.sparse.spmatrix, labels: np.ndarray, n_clusters: int) -> float:
+    r"""Normalized cut of a hard partition of a sparse graph (the ``cut`` term for one-hot P).
+
+    :math:`\sum_c \mathrm{cut}(C, \bar C) / \mathrm{vol}(C)`, with
+    :math:`\mathrm{vol}(C) = \sum_{i \in C} d_i` and
+    :math:`\mathrm{cut}(C, \bar C) = \mathrm{vol}(C) - \sum_{i, j \in C} A_{ij}`. Empty
+    clusters add 0; the value lies in [0, n_clusters]. It equals the ``cut`` term of
+    :func:`ncut_loss` for one-hot memberships on the same graph, computed on a scipy sparse
+    matrix of any size instead of a dense batch.
+
+    Parameters
+    ----------
+    A : sparse matrix of shape (n, n)
+        Symmetric non-negative affinity.
+    labels : ndarray of shape (n,), int in [0, n_clusters)
+    n_clusters : int
+
+    Returns
+    -------
+    ncut : float
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse
+    >>> A = scipy.sparse.csr_matrix(np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], float))
+    >>> normalized_cut(A, np.array([0, 0, 1]), 2)  # cut 1; volumes 3 and 1
+    1.3333333333333333
+    """
+    n = labels.shape[0]
+    H = scipy.sparse.csr_matrix((np.ones(n), (np.arange(n), labels)), shape=(n, n_clusters))
+    degree = np.asarray(A.sum(axis=1)).ravel()
+    vol = H.T @ degree  # (k,)
+    within = (H.T @ (A @ H)).diagonal()  # (k,)
+    filled = vol > 0
+    return float(((vol[filled] - within[filled]) / vol[filled]).sum())
+
+
 def merge_gains(W: torch.Tensor, labels: torch.Tensor, n_clusters: int) -> torch.Tensor:
     r"""Decrease of the normalized cut when two clusters of a hard partition are merged.
 
@@ -138,6 +177,14 @@ def merge_gains(W: torch.Tensor, labels: torch.Tensor, n_clusters: int) -> torch
 
 def trivial_ortho(n_clusters: int) -> float:
     r"""``ortho`` of the trivial solutions (one cluster, or uniform P): :math:`\sqrt{k-1}/k`.
+
+    Parameters
+    ----------
+    n_clusters : int, >= 1
+
+    Returns
+    -------
+    ortho : float
 
     Examples
     --------

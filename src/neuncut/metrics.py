@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+from sklearn.metrics.cluster import contingency_matrix
 
 __all__ = ["clustering_accuracy", "evaluate"]
 
@@ -31,15 +32,6 @@ def _check_labels(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.
             f"y_true and y_pred must have the same length, got {t.shape[0]} and {p.shape[0]}"
         )
     return t, p
-
-
-def _contingency(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
-    """Counts ``C[i, j]`` of samples with the i-th true label and the j-th predicted one."""
-    t_ids, t_inv = np.unique(y_true, return_inverse=True)
-    p_ids, p_inv = np.unique(y_pred, return_inverse=True)
-    flat = t_inv.ravel() * p_ids.size + p_inv.ravel()
-    counts = np.bincount(flat, minlength=t_ids.size * p_ids.size)
-    return counts.reshape(t_ids.size, p_ids.size)
 
 
 def clustering_accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
@@ -76,7 +68,7 @@ def clustering_accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     0.8333333333333334
     """
     t, p = _check_labels(y_true, y_pred)
-    counts = _contingency(t, p)
+    counts = contingency_matrix(t, p)
     rows, cols = linear_sum_assignment(counts, maximize=True)
     return float(counts[rows, cols].sum() / t.shape[0])
 

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import numpy as np
 import torch
 from torch import nn
 
+from ._batches import iter_batches
+from .affinity import AffinityFn
 from .loss import merge_gains, ncut_loss, trivial_ortho
-from .training import iter_batches
 
 __all__ = ["select_penalty", "trivial_penalty"]
-
-AffinityFn = Callable[[torch.Tensor], torch.Tensor]
 
 
 @torch.no_grad()
@@ -55,10 +53,32 @@ def select_penalty(
     with :math:`\bar\gamma_0` the mean of :math:`\gamma_0` over ``n_batches`` batches (1 for
     ``k = 1``, where the term is always 0). Why the worst-case bound as well: batch graphs are
     coarser than the warm start's graph (a 10-NN graph inside a 10 % batch is like a 100-NN
-    graph of the whole set), and with :math:`\gamma = 2\bar\gamma_0` (16 on MNIST scattering
-    features) training drifted to the coarser graph's cut: ACC 0.927 -> 0.883. With
-    :math:`\gamma = 80` the warm start was kept and sharpened (ACC 0.927, NMI 0.856 -> 0.857).
+    graph of the whole set), and with :math:`\gamma = 2\bar\gamma_0` alone training drifted to
+    the coarser graph's cut and lost accuracy, while the worst-case bound kept and sharpened
+    the warm start (``benchmarks/README.md``, "Does Ncut training improve on the warm start?").
     Nothing here reads ground-truth labels.
+
+    Parameters
+    ----------
+    X : Tensor of shape (n, n_features)
+        The reference rows (the warm start's subsample).
+    labels : LongTensor of shape (n,)
+        Their reference partition, in [0, n_clusters).
+    affinity : callable
+        Batch-graph builder, (B, n_features) -> (B, B).
+    batch_size : int
+        Rows per batch graph.
+    n_clusters : int
+    generator : torch.Generator
+        Draws the batches.
+    n_batches : int, default=4
+        Batches averaged.
+    safety : float, default=2.0
+        Factor on the stability bound.
+
+    Returns
+    -------
+    gamma : float
 
     Examples
     --------
@@ -92,6 +112,14 @@ def trivial_penalty(n_clusters: int) -> float:
     (one cluster, or uniform memberships) has ``cut = 0`` and ``ortho = \sqrt{k-1}/k``
     (:func:`neuncut.loss.trivial_ortho`). So :math:`\gamma/2 \cdot \sqrt{k-1}/k \ge k`
     iff :math:`\gamma \ge 2k^2/\sqrt{k-1}`.
+
+    Parameters
+    ----------
+    n_clusters : int, >= 2
+
+    Returns
+    -------
+    gamma : float
 
     Examples
     --------

@@ -26,14 +26,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ._confusion import plot_confusion_matrix
 from ._figure import cluster_colors, figure_and_axes, new_figure
-from .confusion import plot_confusion_matrix
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from .estimator import NeuNcut
+    from ._estimator import NeuNcut
 
 __all__ = [
     "plot_cluster_montage",

@@ -3,18 +3,51 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import torch
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 
-from .affinity import graph_report
+from ._batches import iter_batches
+from .affinity import AffinityFn
 from .exceptions import DegenerateGraphWarning, EmptyClusterWarning
-from .training import iter_batches
 
-__all__ = ["check_batch_graph", "warn_empty_clusters"]
+__all__ = ["GraphReport", "check_batch_graph", "graph_report", "warn_empty_clusters"]
 
-AffinityFn = Callable[[torch.Tensor], torch.Tensor]
+
+class GraphReport(NamedTuple):
+    """What :func:`graph_report` found in a batch graph."""
+
+    valid: bool
+    """Finite, non-negative and symmetric: a graph the loss is defined on."""
+    n_isolated: int
+    """Points with no edge to another point (zero degree without the self-loop)."""
+    n_components: int
+    """Connected components, isolated points included."""
+
+
+def graph_report(W: torch.Tensor) -> GraphReport:
+    """Check an affinity matrix W (B, B): validity, isolated points, connected components.
+
+    Examples
+    --------
+    >>> import torch
+    >>> W = torch.tensor([[1.0, 0.5, 0.0], [0.5, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    >>> graph_report(W)
+    GraphReport(valid=True, n_isolated=1, n_components=2)
+    """
+    W = W.detach().cpu()
+    valid = bool(torch.isfinite(W).all() and (W >= 0).all())
+    valid = valid and bool(torch.allclose(W, W.T, rtol=1e-5, atol=1e-6))
+    if not valid:
+        return GraphReport(False, 0, 0)
+    off = W.clone()
+    off.fill_diagonal_(0.0)
+    n_isolated = int((off.sum(dim=1) <= 0).sum())
+    n_components = connected_components(csr_matrix(off.numpy() > 0), directed=False)[0]
+    return GraphReport(True, n_isolated, int(np.int64(n_components)))
 
 
 @torch.no_grad()

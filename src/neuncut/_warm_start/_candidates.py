@@ -2,18 +2,16 @@
 
 Two label-free ways to partition a kNN graph disagree on different data:
 
-- ``"spectral"`` (:func:`neuncut.spectral.spectral_labels`) solves the spectral relaxation and
-  rounds it by k-means. It is exact on chains and rings (three spirals, two moons), but on
-  MNIST it often splits one digit and merges two (ACC 0.81 - 0.92 by subsample).
-- ``"embedding"``: k-means on a neighbour embedding (:mod:`neuncut.embedding`). It finds
-  compact clusters joined by a few edges (MNIST scattering ACC 0.94 - 0.96, pixels 0.81), but
-  k-means cuts elongated clusters (spirals ARI 0.30 - 0.39).
+- ``"spectral"`` (:func:`._spectral.spectral_partition`) solves the spectral relaxation and
+  rounds it by k-means. It is exact on chains and rings, but on image features it often splits
+  one class and merges two.
+- ``"embedding"``: k-means on a neighbour embedding (:mod:`._embedding`). It finds compact
+  clusters joined by a few edges, but k-means cuts elongated clusters.
 
 Both minimize the same thing approximately, so the choice between them is the objective itself:
 the normalized cut of each hard partition on the self-tuning kNN graph of the subsample (the
-graph that spectral clustering relaxes and that the batches use), lowest wins. On the eight
-synthetic shapes and on MNIST / Fashion-MNIST this picked the better candidate, or one within
-0.03 ARI of it, on every subsample measured (``benchmarks/README.md``).
+graph that spectral clustering relaxes and that the batches use), lowest wins. Where this
+picks well and where it does not is measured in ``benchmarks/README.md``.
 """
 
 from __future__ import annotations
@@ -21,47 +19,22 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-import scipy.sparse
 from sklearn.cluster import KMeans
 
-from .embedding import fuzzy_knn_graph, neighbor_embedding
-from .spectral import self_tuning_knn_graph, spectral_partition
+from ..affinity import fuzzy_knn_graph, self_tuning_knn_graph
+from ..loss import normalized_cut
+from ._embedding import neighbor_embedding
+from ._spectral import spectral_partition
 
-__all__ = ["CANDIDATES", "embedding_labels", "initial_partition", "normalized_cut"]
+__all__ = ["CANDIDATES", "embedding_labels", "initial_partition"]
 
-logger = logging.getLogger("neuncut")
+logger = logging.getLogger(__name__)
 
 CANDIDATES = ("spectral", "embedding")
-# Layout epochs. MNIST scattering, 3 subsamples of 20 000: 200 epochs (UMAP's default above
-# 10 000 points) gave ACC 0.942 / 0.943 / 0.946 at Ncut 0.498 / 0.508 / 0.516; 500 (its
-# default below) 0.956 / 0.958 / 0.950 at Ncut 0.486 / 0.492 / 0.517, for 13 s more. 15
-# neighbours instead of 10, or 20 dimensions instead of k, did not help.
+# Layout epochs: UMAP's default for small data; 200 (its default above 10 000 points) gave
+# partitions of higher Ncut and lower accuracy on MNIST (benchmarks/README.md).
 _EMBEDDING_EPOCHS = 500
 _KMEANS_INITS = 20
-
-
-def normalized_cut(A: scipy.sparse.spmatrix, labels: np.ndarray, n_clusters: int) -> float:
-    r"""Normalized cut of a hard partition: :math:`\sum_c \mathrm{cut}(C, \bar C) /
-    \mathrm{vol}(C)`, with :math:`\mathrm{vol}(C) = \sum_{i \in C} d_i` and
-    :math:`\mathrm{cut}(C, \bar C) = \mathrm{vol}(C) - \sum_{i, j \in C} A_{ij}`.
-
-    Empty clusters add 0; the value lies in [0, n_clusters]. It equals the ``cut`` term of
-    :func:`neuncut.loss.ncut_loss` for one-hot memberships on the same graph.
-
-    Examples
-    --------
-    >>> import numpy as np, scipy.sparse
-    >>> A = scipy.sparse.csr_matrix(np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], float))
-    >>> normalized_cut(A, np.array([0, 0, 1]), 2)  # cut 1; volumes 3 and 1
-    1.3333333333333333
-    """
-    n = labels.shape[0]
-    H = scipy.sparse.csr_matrix((np.ones(n), (np.arange(n), labels)), shape=(n, n_clusters))
-    degree = np.asarray(A.sum(axis=1)).ravel()
-    vol = H.T @ degree
-    within = (H.T @ (A @ H)).diagonal()
-    filled = vol > 0
-    return float(((vol[filled] - within[filled]) / vol[filled]).sum())
 
 
 def embedding_labels(
@@ -69,10 +42,20 @@ def embedding_labels(
 ) -> np.ndarray:
     """k-means (20 inits) on the neighbour embedding of X in ``max(n_clusters, 2)`` dimensions.
 
-    On very small clusters the layout can break one into clumps that k-means then regroups
-    wrongly: two 3-D Gaussian blobs 8.7 standard deviations apart were split correctly on 1 of
-    3 seeds with 40 points each, 2 of 3 with 60, 3 of 3 with 100 or more (200 or 500 epochs
-    alike). :func:`initial_partition` then keeps the spectral partition, whose cut is lower.
+    On very small clusters (a few dozen points) the layout can break one into clumps that
+    k-means then regroups wrongly; :func:`initial_partition` then keeps the spectral
+    partition, whose cut is lower.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, n_features)
+    n_clusters, n_neighbors : int
+    rng : numpy Generator
+        The one source of randomness (layout and k-means seeds).
+
+    Returns
+    -------
+    labels : ndarray of shape (n,), int64 in [0, n_clusters)
 
     Examples
     --------

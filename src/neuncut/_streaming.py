@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from ._files import open_npy
+
 __all__ = ["check_finite_rows", "is_streamed", "iter_row_blocks", "map_row_blocks", "open_rows"]
 
 
@@ -55,10 +57,7 @@ def open_rows(X: Any) -> np.ndarray | Iterator[Any]:
                                 " iterator of row chunks")
     if path.suffix != ".npy":
         raise ValueError(f"{where}: only .npy files can be given by path (np.save writes them)")
-    try:
-        rows = np.load(path, mmap_mode="r", allow_pickle=False)
-    except ValueError as err:
-        raise ValueError(f"{where} cannot be read as a numeric array ({err})") from None
+    rows = open_npy(path, where)
     if rows.ndim != 2:
         raise ValueError(f"{where} holds an array of shape {rows.shape}; expected 2-D")
     return rows

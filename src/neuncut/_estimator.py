@@ -1,58 +1,46 @@
 """The NeuNcut estimator: parameters, validation and the fit/predict orchestration.
 
-The maths live in :mod:`neuncut.affinity`, :mod:`neuncut.loss`, :mod:`neuncut.partition`
-and :mod:`neuncut.training`, what precedes training in :mod:`neuncut.initialization`; this
-module only wires them together.
+``fit`` reads like the method: validate, draw the training rows, warm start
+(:mod:`neuncut._warm_start`), train on the relaxed Ncut (:mod:`neuncut._training`), label.
+The maths live in :mod:`neuncut.affinity`, :mod:`neuncut.loss` and the private modules; this
+module only wires them together. ``docs/architecture.rst`` maps the package.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable, Iterator
-from numbers import Integral, Real
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClusterMixin
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from . import io
-from .affinity import make_affinity, power_of_two_scale
-from .checkpoint import CheckpointWriter, fingerprint, fingerprint_params, read_checkpoint
-from .diagnostics import warn_empty_clusters
-from .distributed import gather_rows, local_device, rank_and_world, row_slice
-from .initialization import (
-    AffinityFactory,
-    Initialization,
-    initialize,
-    initialize_distributed,
-    uses_warm_start,
-)
-from .network import (
+from . import _io
+from ._batches import draw_subset, make_generators
+from ._checkpoint import FitCheckpoint
+from ._diagnostics import warn_empty_clusters
+from ._distributed import local_device, map_row_slices, on_rank_zero
+from ._network import (
+    PREDICT_CHUNK,
     MembershipNetwork,
-    as_network_input,
-    check_hidden_layer_sizes,
-    output_width,
+    apply_network,
     predict_logits,
     resolve_device,
 )
-from .streaming import is_streamed, map_row_blocks, open_rows
-from .training import draw_subset, make_generators, objective, train_ncut
+from ._training import TrainingLog, objective, train_ncut
+from ._validation import PARAMETER_CONSTRAINTS, check_fit_input, check_rows
+from ._warm_start import WarmStart, initialize
+from .affinity import AffinityFn, graph_factory
 
 __all__ = ["NeuNcut"]
 
 logger = logging.getLogger(__name__)
-
-# Rows per forward pass in predict; memory is O(_PREDICT_CHUNK * width). Measured on the
-# 2-core CPU, network 500-512-512-10: the matrix products alone run at 200k rows/s in blocks
-# of 4096 rows, 160k in blocks of 8192 (a 4096 x 512 activation stays in cache).
-_PREDICT_CHUNK = 4096
-
 
 class NeuNcut(ClusterMixin, BaseEstimator):
     """Neural Normalized Cut: spectral clustering by a network trained on a relaxed Ncut.
@@ -108,17 +96,14 @@ class NeuNcut(ClusterMixin, BaseEstimator):
     init : {"auto", "spectral", "embedding", "kmeans", "random"}, default="auto"
         Warm start: partition ``init_size`` training points and distill the partition into
         the network. ``"auto"`` computes two candidates, exact spectral clustering and
-        k-means on a neighbour embedding (:mod:`neuncut.partition`), and keeps the one of
-        lower normalized cut on the subsample's kNN graph, a label-free choice (MNIST
-        scattering, 3 subsamples: ACC 0.94 - 0.96 against 0.81 - 0.92 for spectral alone;
-        three spirals: 1.0 against 0.30 - 0.39 for the embedding alone). ``"spectral"`` or
-        ``"embedding"`` uses one candidate, ``"kmeans"`` plain k-means, and ``"random"``
-        starts from random weights (the paper).
+        k-means on a neighbour embedding, and keeps the one of lower normalized cut on the
+        subsample's kNN graph, a label-free choice (measurements in
+        ``benchmarks/README.md``). ``"spectral"`` or ``"embedding"`` uses one candidate,
+        ``"kmeans"`` plain k-means, and ``"random"`` starts from random weights (the paper).
     init_size : int, default=20000
-        Points of the exact spectral clustering of the warm start. More points give a denser,
-        more faithful graph (MNIST scattering features, 10-NN graph, two subsamples: ACC
-        0.88 and 0.89 with 10 000 points, 0.915 and 0.907 with 20 000); the kNN search and
-        ``eigsh`` take ~10 s at 20 000 points of 500 dimensions on 2 CPU cores.
+        Points partitioned by the warm start. More points give a denser, more faithful
+        graph, at the cost of the kNN search and the eigensolver (about 10 s for 20 000
+        points of 500 dimensions on 2 CPU cores).
     normalize_rows : bool, default=False
         L2-normalize every row before anything else (the paper's preprocessing).
     train_size : int or float, default=None
@@ -151,6 +136,9 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         Epochs of Ncut training run.
     n_steps_ : int
         Minibatch steps of Ncut training run.
+    timings_ : dict of str to float
+        Wall-clock seconds of the stages of the last fit: ``"init"`` (scale, warm start and
+        penalty), ``"train"`` (Ncut training) and ``"label"`` (labelling every row of X).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined only when X has string column names.
@@ -169,29 +157,7 @@ class NeuNcut(ClusterMixin, BaseEstimator):
     True
     """
 
-    _parameter_constraints: dict = {
-        "n_clusters": [Interval(Integral, 1, None, closed="left")],
-        "affinity": [StrOptions({"knn", "rbf"}), callable],
-        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
-        "sigma": [Interval(Real, 0, None, closed="neither"), None],
-        "penalty": [Interval(Real, 0, None, closed="left"), None],
-        "hidden_layer_sizes": ["array-like"],
-        "batch_size": [Interval(Integral, 2, None, closed="left")],
-        "max_epochs": [Interval(Integral, 0, None, closed="left")],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "init": [StrOptions({"auto", "spectral", "embedding", "kmeans", "random"})],
-        "init_size": [Interval(Integral, 2, None, closed="left")],
-        "normalize_rows": ["boolean"],
-        "train_size": [
-            Interval(Integral, 1, None, closed="left"),
-            Interval(Real, 0, 1, closed="right"),
-            None,
-        ],
-        "device": [str],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-    }
+    _parameter_constraints: dict = PARAMETER_CONSTRAINTS
 
     def __init__(
         self,
@@ -266,120 +232,59 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         EmptyClusterWarning
             Some clusters are empty, e.g. X has fewer distinct rows than ``n_clusters``.
         """
-        X, hidden, in_memory = self._validate_fit_input(X)
-        rank, world = rank_and_world()
-        if world > 1 and checkpoint is not None:
-            raise ValueError(
-                f"checkpoint={str(checkpoint)!r} cannot be used in a torch.distributed process"
-                " group (yet): train without checkpoint, or in one process."
-            )
+        X, hidden, in_memory = check_fit_input(self, X)
         np_rng, torch_gen = make_generators(self.random_state)
         device = local_device(resolve_device(self.device))
-        key = fingerprint(X, fingerprint_params(self.get_params())) if checkpoint else ""
-        saved = read_checkpoint(checkpoint, key) if checkpoint is not None else None
-        if saved is None:
-            train_idx = draw_subset(X.shape[0], self.train_size, self.n_clusters, np_rng)
+        resumed = FitCheckpoint.open(checkpoint, X, self.get_params())
+        if resumed.resuming:
+            train_idx = resumed.saved.train_indices
         else:
-            train_idx = saved.train_indices
-        # A memory map is read at the training rows only (validated here), then in blocks to
-        # label every row.
-        X_train = X[train_idx] if in_memory else self._validate_X(X[train_idx], reset=True)
-        Xt = torch.from_numpy(X_train).to(device)
+            train_idx = draw_subset(X.shape[0], self.train_size, self.n_clusters, np_rng)
+        Xt = torch.from_numpy(self._training_rows(X, train_idx, in_memory)).to(device)
         network = MembershipNetwork(X.shape[1], hidden, self.n_clusters, generator=torch_gen)
         network = network.to(device)
-        if saved is None:
-            args = (self.get_params(), network, Xt, self._graph_factory(Xt), np_rng, torch_gen)
-            init = initialize_distributed(*args, rank) if world > 1 else initialize(*args)
+        if resumed.resuming:
+            init = resumed.restore(network, torch_gen, self.verbose)
         else:
-            if self.verbose:
-                logger.info("resuming from %s after epoch %d", checkpoint, saved.log.n_iter)
-            init = Initialization(saved.sigma, saved.penalty, saved.init_ncut, saved.timings)
-            network.load_state_dict(saved.network)
-            torch_gen.set_state(saved.generator)
+            settings = WarmStart.of(self)
+            init = on_rank_zero(lambda: initialize(settings, network, Xt, np_rng, torch_gen),
+                                module=network, generator=torch_gen)
         self.sigma_, self.penalty_, self.init_ncut_ = init.sigma, init.penalty, init.init_ncut
         timings = init.timings
-        affinity = self._affinity_fn(Xt)
-        write = None
-        if checkpoint is not None:
-            write = CheckpointWriter(checkpoint, key, network, torch_gen, train_idx,
-                                     sigma=self.sigma_, penalty=self.penalty_, timings=timings,
-                                     init_ncut=self.init_ncut_)
-        t0 = time.perf_counter()
-        log = train_ncut(
-            network, Xt, affinity, penalty=self.penalty_, epochs=self.max_epochs,
-            batch_size=self.batch_size, lr=self.learning_rate,
-            weight_decay=self.weight_decay, generator=torch_gen, verbose=self.verbose,
-            resume=None if saved is None else (saved.optimizer, saved.scheduler, saved.log),
-            on_epoch_end=write,
-        )
-        timings["train"] = time.perf_counter() - t0
-        self.network_ = network.cpu().eval()
-        self.loss_curve_, self.cut_curve_, self.ortho_curve_ = log.loss, log.cut, log.ortho
-        self.n_iter_, self.n_steps_ = log.n_iter, log.n_steps
-        t0 = time.perf_counter()
-        self.labels_ = self._label_rows(X, in_memory)
-        timings["label"] = time.perf_counter() - t0
+        with _timed(timings, "train"):
+            log = train_ncut(
+                network, Xt, self._affinity_fn(Xt), penalty=self.penalty_,
+                epochs=self.max_epochs, batch_size=self.batch_size, lr=self.learning_rate,
+                weight_decay=self.weight_decay, generator=torch_gen, verbose=self.verbose,
+                resume=resumed.training_state,
+                on_epoch_end=resumed.writer(network, torch_gen, train_idx, init),
+            )
+        self._set_training_results(network, log)
+        with _timed(timings, "label"):
+            self.labels_ = map_row_slices(partial(self._label, in_memory=in_memory), X)
         self.timings_ = timings
         logger.log(logging.INFO if self.verbose >= 2 else logging.DEBUG, "times %s", timings)
         warn_empty_clusters(self.labels_, self.n_clusters)
-        if checkpoint is not None:
-            Path(checkpoint).unlink(missing_ok=True)
+        resumed.finish()
         return self
 
-    def _validate_fit_input(self, X: Any) -> tuple[np.ndarray, tuple[int, ...], bool]:
-        """Validated parameters; X validated in memory, or a memory map of X (validated when
-        read); the hidden layer sizes; whether X is in memory."""
-        self._validate_params()
-        hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
-        if uses_warm_start(self.init, self.penalty) and self.init_size < self.n_clusters:
-            raise ValueError(
-                f"init_size={self.init_size} should be >= n_clusters={self.n_clusters}."
-            )
-        if isinstance(X, Iterator):
-            raise TypeError(
-                "fit needs random access to the rows of X: give an array, a np.memmap or the"
-                " path of a .npy file, not an iterator (predict accepts iterators)."
-            )
-        in_memory = not isinstance(X, (str, os.PathLike, np.memmap))
-        X = self._validate_X(X, reset=True) if in_memory else open_rows(X)
-        if X.shape[0] < self.n_clusters:
-            raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}.")
-        return X, hidden, in_memory
+    def _training_rows(self, X: np.ndarray, train_idx: np.ndarray, in_memory: bool) -> np.ndarray:
+        """The rows trained on; a memory map is read (and validated) at those rows only."""
+        return X[train_idx] if in_memory else check_rows(self, X[train_idx], reset=True)
 
-    def _label_rows(self, X: np.ndarray, in_memory: bool) -> np.ndarray:
-        """Labels of every row of X; in a process group, one slice per process, gathered."""
-        _, world = rank_and_world()
-        rows = X[row_slice(X.shape[0])] if world > 1 else X
-        labels = self._predict_logits(rows).argmax(axis=1) if in_memory else self.predict(rows)
-        return gather_rows(labels, X.shape[0]) if world > 1 else labels
+    def _set_training_results(self, network: MembershipNetwork, log: TrainingLog) -> None:
+        """Store the trained network (on the CPU) and the training log's fitted attributes."""
+        self.network_ = network.cpu().eval()
+        self.loss_curve_, self.cut_curve_, self.ortho_curve_ = log.loss, log.cut, log.ortho
+        self.n_iter_, self.n_steps_ = log.n_iter, log.n_steps
 
-    def _validate_X(self, X: Any, *, reset: bool) -> np.ndarray:
-        if isinstance(X, torch.Tensor):
-            X = X.detach().cpu().numpy()
-        try:
-            X = validate_data(
-                self, X, reset=reset, dtype=[np.float32, np.float64], ensure_min_samples=1
-            )
-        except ValueError as err:
-            if "could not convert string to float" not in str(err):
-                raise
-            raise ValueError(
-                f"X contains values that are not numbers ({err}). NeuNcut clusters numeric"
-                " data: encode categorical columns first (e.g. sklearn.preprocessing."
-                "OneHotEncoder) or drop them."
-            ) from None
-        return as_network_input(X, normalize_rows=self.normalize_rows)
+    def _label(self, rows: np.ndarray, *, in_memory: bool) -> np.ndarray:
+        """Labels of rows of the fitted X (validated in memory, else read in blocks)."""
+        return _logits(self.network_, rows).argmax(axis=1) if in_memory else self.predict(rows)
 
-    def _affinity_fn(self, X: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+    def _affinity_fn(self, X: torch.Tensor) -> AffinityFn:
         """The batch-graph builder of the fitted model, for data like X."""
-        return self._graph_factory(X)(self.sigma_)
-
-    def _graph_factory(self, X: torch.Tensor) -> AffinityFactory:
-        """``sigma -> batch-graph builder`` for data like X (before sigma is fitted)."""
-        scale = power_of_two_scale(X)
-        return lambda sigma: make_affinity(
-            self.affinity, n_neighbors=self.n_neighbors, sigma=sigma, scale=scale
-        )
+        return graph_factory(self.affinity, self.n_neighbors, X)(self.sigma_)
 
     # -------------------------------------------------------------- predict
     def predict(self, X: Any) -> np.ndarray:
@@ -398,7 +303,8 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         labels : ndarray of shape (n_samples,), int64
         """
         check_is_fitted(self, "network_")
-        return self._map_blocks(X, lambda logits: logits.argmax(axis=1), (), np.int64)
+        return apply_network(self.network_, X, partial(check_rows, self, reset=False),
+                             proba=False, progress=self.verbose >= 1)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Soft memberships ``softmax(f(x))``; each row sums to 1.
@@ -413,27 +319,14 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         P : ndarray of shape (n_samples, n_clusters), float32
         """
         check_is_fitted(self, "network_")
-        width = (output_width(self.network_),)
-        return self._map_blocks(X, _softmax, width, np.float32)
-
-    def _map_blocks(
-        self, X: Any, fn: Callable[[np.ndarray], np.ndarray], width: tuple[int, ...],
-        dtype: type,
-    ) -> np.ndarray:
-        """``fn`` of the logits of every row of X, reading large inputs in row blocks."""
-        def transform(block: np.ndarray) -> np.ndarray:
-            return fn(self._predict_logits(self._validate_X(block, reset=False)))
-
-        if not is_streamed(X, _PREDICT_CHUNK):
-            return transform(X)
-        return map_row_blocks(X, transform, width, dtype, chunk_rows=_PREDICT_CHUNK,
-                              progress=self.verbose >= 1)
+        return apply_network(self.network_, X, partial(check_rows, self, reset=False),
+                             proba=True, progress=self.verbose >= 1)
 
     def score(self, X: Any, y: None = None) -> float:
         """Minus the training objective ``cut + penalty_ / 2 * ortho`` on X (higher is better).
 
         The mean over consecutive batches of ``batch_size`` rows, each with its own graph
-        (:func:`neuncut.training.objective`). Labels are never read.
+        (:func:`neuncut._training.objective`). Labels are never read.
 
         Parameters
         ----------
@@ -445,16 +338,12 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         score : float
         """
         check_is_fitted(self, "network_")
-        X = self._validate_X(X, reset=False)
+        X = check_rows(self, X, reset=False)
         Xt = torch.from_numpy(X)
         affinity = self._affinity_fn(Xt)
         # X is validated (and row-normalized) once: predict_proba would do it a second time.
-        P = torch.softmax(torch.from_numpy(self._predict_logits(X)), dim=1)
+        P = torch.softmax(torch.from_numpy(_logits(self.network_, X)), dim=1)
         return -objective(P, Xt, affinity, penalty=self.penalty_, batch_size=self.batch_size)
-
-    def _predict_logits(self, X: np.ndarray) -> np.ndarray:
-        """Logits of X (already validated) in chunks of ``_PREDICT_CHUNK`` rows."""
-        return predict_logits(self.network_, X, chunk_size=_PREDICT_CHUNK)
 
     # ------------------------------------------------------------ save/load
     def save(self, path: str | Path) -> None:
@@ -478,7 +367,7 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         >>> bool((NeuNcut.load(path).predict(X) == model.predict(X)).all())
         True
         """
-        io.save_estimator(self, path)
+        _io.save_estimator(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> NeuNcut:
@@ -492,9 +381,19 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         -------
         model : NeuNcut
         """
-        return io.load_estimator(cls, path)
+        return _io.load_estimator(cls, path)
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise softmax of float32 logits, computed by torch as in training."""
-    return torch.softmax(torch.from_numpy(logits), dim=1).numpy()
+def _logits(network: MembershipNetwork, X: np.ndarray) -> np.ndarray:
+    """Logits of validated rows X."""
+    return predict_logits(network, X, chunk_size=PREDICT_CHUNK)
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    """Add the wall-clock seconds of the block to ``timings[stage]``."""
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = time.perf_counter() - t0

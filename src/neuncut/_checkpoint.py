@@ -1,6 +1,6 @@
 """Training checkpoints: a killed ``fit`` resumes where it stopped and ends with the same model.
 
-A checkpoint is a neuncut model file (:func:`neuncut.io.save_tensors`: safetensors plus a JSON
+A checkpoint is a neuncut model file (:func:`neuncut._io.save_tensors`: safetensors plus a JSON
 header, checksummed, written atomically, never unpickled) holding everything Ncut training
 needs to continue bit for bit: the network's weights, Adam's moments, the learning-rate
 schedule, the torch generator that draws the minibatches, the per-epoch log, the indices of
@@ -10,9 +10,9 @@ of the data and the parameters, so a checkpoint is never resumed on anything els
 
 from __future__ import annotations
 
-import hashlib
-import json
+import logging
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from numbers import Integral
 from pathlib import Path
@@ -22,12 +22,18 @@ import numpy as np
 import torch
 from torch import nn
 
-from .io import ModelFileError, load_tensors, save_tensors
-from .training import TrainingLog
+from ._distributed import rank_and_world
+from ._files import sha256_hex
+from ._io import load_tensors, save_tensors
+from ._training import TrainingLog
+from ._warm_start import Initialization
+from .exceptions import ModelFileError
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "Checkpoint",
-    "CheckpointWriter",
+    "FitCheckpoint",
     "fingerprint",
     "fingerprint_params",
     "read_checkpoint",
@@ -52,12 +58,9 @@ def fingerprint(X: np.ndarray, params: dict[str, Any]) -> str:
     >>> fingerprint(X, {"k": 2}) == fingerprint(X, {"k": 3})
     False
     """
-    h = hashlib.sha256()
+
     X = np.ascontiguousarray(X)
-    h.update(json.dumps([list(X.shape), str(X.dtype)]).encode())
-    h.update(memoryview(X).cast("B"))
-    h.update(json.dumps(params, sort_keys=True, default=repr).encode())
-    return h.hexdigest()
+    return sha256_hex([list(X.shape), str(X.dtype)], X, params)
 
 
 def fingerprint_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -188,50 +191,98 @@ def read_checkpoint(path: str | os.PathLike[str], key: str) -> Checkpoint | None
     )
 
 
-class CheckpointWriter:
-    """``on_epoch_end`` callback of :func:`neuncut.training.train_ncut` that writes checkpoints.
+class FitCheckpoint:
+    """The checkpoint of one ``fit``: where it is written, and the state it resumes from.
+
+    ``FitCheckpoint.open(None, ...)`` is the fit without a checkpoint: nothing is read,
+    written or deleted.
 
     Parameters
     ----------
-    path : str or os.PathLike
+    path : str, os.PathLike or None
     key : str
         The fit's :func:`fingerprint`.
-    network : nn.Module
-        The network being trained.
-    generator : torch.Generator
-        The generator that draws the minibatches.
-    train_indices : ndarray
-        Rows of X trained on.
-    sigma, penalty : float
-        Fitted ``sigma_`` and ``penalty_``.
-    timings : dict
-        Stage times so far.
-    init_ncut : dict
-        Fitted ``init_ncut_``.
+    saved : Checkpoint or None
+        The state found at ``path`` when the fit started, None for a fresh start.
     """
 
     def __init__(
+        self, path: str | os.PathLike[str] | None, key: str = "", saved: Checkpoint | None = None
+    ) -> None:
+        self.path, self.key, self.saved = path, key, saved
+
+    @classmethod
+    def open(
+        cls, path: str | os.PathLike[str] | None, X: np.ndarray, params: dict[str, Any]
+    ) -> FitCheckpoint:
+        """Read the checkpoint of the fit of ``X`` with the estimator ``params``, if any.
+
+        Raises
+        ------
+        ValueError
+            Inside a ``torch.distributed`` process group (not supported yet).
+        FileNotFoundError, ModelFileError
+            See :func:`read_checkpoint`.
+        """
+        if path is None:
+            return cls(None)
+        if rank_and_world()[1] > 1:
+            raise ValueError(
+                f"checkpoint={str(path)!r} cannot be used in a torch.distributed process"
+                " group (yet): train without checkpoint, or in one process."
+            )
+        key = fingerprint(X, fingerprint_params(params))
+        return cls(path, key, read_checkpoint(path, key))
+
+    @property
+    def resuming(self) -> bool:
+        """Whether the fit continues a killed one."""
+        return self.saved is not None
+
+    def restore(
+        self, network: nn.Module, generator: torch.Generator, verbose: int = 0
+    ) -> Initialization:
+        """Load the saved network weights and batch generator; the fitted warm-start values."""
+        assert self.saved is not None
+        if verbose:
+            logger.info("resuming from %s after epoch %d", self.path, self.saved.log.n_iter)
+        network.load_state_dict(self.saved.network)
+        generator.set_state(self.saved.generator)
+        s = self.saved
+        return Initialization(s.sigma, s.penalty, s.init_ncut, s.timings)
+
+    @property
+    def training_state(self) -> tuple[dict, dict, TrainingLog] | None:
+        """(optimizer, scheduler, log) to resume training from, or None."""
+        if self.saved is None:
+            return None
+        return self.saved.optimizer, self.saved.scheduler, self.saved.log
+
+    def writer(
         self,
-        path: str | os.PathLike[str],
-        key: str,
         network: nn.Module,
         generator: torch.Generator,
         train_indices: np.ndarray,
-        *,
-        sigma: float | None,
-        penalty: float,
-        timings: dict[str, float],
-        init_ncut: dict[str, float] | None = None,
-    ) -> None:
-        self.path, self.key, self.network, self.generator = path, key, network, generator
-        self.train_indices, self.sigma, self.penalty = train_indices, sigma, penalty
-        self.timings, self.init_ncut = timings, dict(init_ncut or {})
+        init: Initialization,
+    ) -> Callable[[torch.optim.Optimizer, Any, TrainingLog], None] | None:
+        """The ``on_epoch_end`` callback of :func:`neuncut._training.train_ncut` that writes
+        the state after every epoch, or None without a checkpoint path."""
+        if self.path is None:
+            return None
+        path, key, init_ncut = self.path, self.key, dict(init.init_ncut)
 
-    def __call__(self, optimizer: torch.optim.Optimizer, scheduler: Any, log: TrainingLog) -> None:
-        state = {k: v.detach() for k, v in self.network.state_dict().items()}
-        write_checkpoint(self.path, self.key, Checkpoint(
-            network=state, optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
-            generator=self.generator.get_state(), log=log, train_indices=self.train_indices,
-            sigma=self.sigma, penalty=self.penalty, timings=dict(self.timings),
-            init_ncut=self.init_ncut,
-        ))
+        def write(optimizer: torch.optim.Optimizer, scheduler: Any, log: TrainingLog) -> None:
+            state = {k: v.detach() for k, v in network.state_dict().items()}
+            write_checkpoint(path, key, Checkpoint(
+                network=state, optimizer=optimizer.state_dict(),
+                scheduler=scheduler.state_dict(), generator=generator.get_state(), log=log,
+                train_indices=train_indices, sigma=init.sigma, penalty=init.penalty,
+                timings=dict(init.timings), init_ncut=init_ncut,
+            ))
+
+        return write
+
+    def finish(self) -> None:
+        """Delete the checkpoint file: the fit succeeded."""
+        if self.path is not None:
+            Path(self.path).unlink(missing_ok=True)

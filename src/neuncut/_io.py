@@ -17,11 +17,8 @@ Loading never unpickles anything, so a model file cannot run code.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from numbers import Integral
 from pathlib import Path
@@ -33,11 +30,12 @@ from safetensors.torch import load as _st_load
 from safetensors.torch import save as _st_save
 from sklearn.utils.validation import check_is_fitted
 
-from neuncut._version import __version__
+from ._files import atomic_write, read_safetensors_header, sha256_hex
+from ._version import __version__
+from .exceptions import ModelFileError
 
 __all__ = [
     "FORMAT_VERSION",
-    "ModelFileError",
     "load_estimator",
     "load_tensors",
     "save_estimator",
@@ -48,28 +46,16 @@ FORMAT_VERSION = 1
 """Version of the model-file layout written by this neuncut."""
 
 _RESERVED = ("format_version", "library_version", "checksum")
-_NOT_SAFETENSORS = "is not a neuncut model file (not a safetensors file)"
-
-
-class ModelFileError(ValueError):
-    """A file is not a valid neuncut model file (wrong format, corrupted, tampered or too new).
-
-    Examples
-    --------
-    >>> issubclass(ModelFileError, ValueError)
-    True
-    """
 
 
 def _checksum(tensors: Mapping[str, torch.Tensor]) -> str:
     """sha256 hex digest over names, dtypes, shapes and bytes of the tensors, sorted by name."""
-    h = hashlib.sha256()
+    parts: list[Any] = []
     for name in sorted(tensors):
         t = tensors[name].detach().cpu().contiguous()
-        descriptor = json.dumps([name, str(t.dtype), list(t.shape), t.numel() * t.element_size()])
-        h.update(descriptor.encode() + b"\n")
-        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
-    return h.hexdigest()
+        descriptor = [name, str(t.dtype), list(t.shape), t.numel() * t.element_size()]
+        parts += [descriptor, b"\n", t.reshape(-1).view(torch.uint8).numpy()]
+    return sha256_hex(*parts)
 
 
 def _prepare(tensors: Any, header: Any) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
@@ -134,46 +120,16 @@ def save_tensors(
     """
     copies, metadata = _prepare(tensors, header)
     payload = _st_save(copies, metadata=metadata)
-    path = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
-    _fsync_directory(path.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make a rename in ``directory`` durable where the platform allows it (best effort)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    with atomic_write(path) as f:
+        f.write(payload)
 
 
 def _read_metadata(data: bytes, where: str) -> dict[str, Any]:
     """Parse the safetensors header of ``data`` and return its ``__metadata__``."""
-    if len(data) < 8 or data[8:9] != b"{":
-        raise ModelFileError(f"{where} {_NOT_SAFETENSORS}")
-    n = int.from_bytes(data[:8], "little")
-    if n > len(data) - 8:
-        raise ModelFileError(
-            f"{where} is truncated or corrupted (header of {n} bytes, file of {len(data)} bytes)"
-        )
     try:
-        st_header = json.loads(data[8 : 8 + n])
-    except (UnicodeDecodeError, ValueError):
-        raise ModelFileError(f"{where} is corrupted (its header is not valid JSON)") from None
-    if not isinstance(st_header, dict):
-        raise ModelFileError(f"{where} {_NOT_SAFETENSORS}")
+        st_header = read_safetensors_header(data, where)
+    except ValueError as exc:
+        raise ModelFileError(str(exc)) from None
     metadata = st_header.get("__metadata__")
     if not isinstance(metadata, dict) or not isinstance(metadata.get("neuncut"), str):
         raise ModelFileError(
@@ -288,7 +244,7 @@ def save_estimator(model: Any, path: str | os.PathLike[str]) -> None:
 
 def load_estimator(cls: type, path: str | os.PathLike[str]) -> Any:
     """Rebuild an estimator of class ``cls`` written by :func:`save_estimator`."""
-    from .network import MembershipNetwork
+    from ._network import MembershipNetwork
 
     tensors, header = load_tensors(path)
     if header.get("estimator") != cls.__name__:

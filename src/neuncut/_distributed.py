@@ -20,7 +20,8 @@ CPU processes use the ``gloo`` backend; CUDA ones ``nccl``, one GPU per local ra
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -34,10 +35,14 @@ __all__ = [
     "gather_rows",
     "init_from_env",
     "local_device",
+    "map_row_slices",
+    "on_rank_zero",
     "rank_and_world",
     "row_slice",
     "wrap",
 ]
+
+T = TypeVar("T")
 
 
 def rank_and_world() -> tuple[int, int]:
@@ -129,3 +134,51 @@ def row_slice(n_rows: int) -> slice:
     rank, world = rank_and_world()
     size = -(-n_rows // world)
     return slice(min(rank * size, n_rows), min((rank + 1) * size, n_rows))
+
+
+def on_rank_zero(compute: Callable[[], T], *, module: nn.Module, generator: torch.Generator) -> T:
+    """``compute()`` on rank 0 only; its result, ``module`` and ``generator`` go to every process.
+
+    Outside a process group of several this is ``compute()``. Inside one, the other ranks wait,
+    then receive rank 0's picklable result, the generator state and every tensor of
+    ``module``, so that all processes continue from the same state.
+
+    Parameters
+    ----------
+    compute : callable
+        Called without arguments on rank 0; it may change ``module`` and draw from
+        ``generator``.
+    module : nn.Module
+    generator : torch.Generator
+
+    Returns
+    -------
+    result : rank 0's return value of ``compute``
+    """
+    rank, world = rank_and_world()
+    if world < 2:
+        return compute()
+    result = compute() if rank == 0 else None
+    result, state = broadcast_values(result, generator.get_state())
+    generator.set_state(state)
+    broadcast_module(module)
+    return result
+
+
+def map_row_slices(fn: Callable[[Any], np.ndarray], X: Any) -> np.ndarray:
+    """``fn(X)`` for a 1-D integer result per row; in a process group each process computes
+    its slice of rows (:func:`row_slice`) and all get the gathered whole.
+
+    Parameters
+    ----------
+    fn : callable
+        Rows -> one integer per row.
+    X : array-like of shape (n_rows, ...)
+
+    Returns
+    -------
+    values : ndarray of shape (n_rows,)
+    """
+    if rank_and_world()[1] < 2:
+        return fn(X)
+    return gather_rows(fn(X[row_slice(X.shape[0])]), X.shape[0])

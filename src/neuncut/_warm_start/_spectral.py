@@ -1,9 +1,8 @@
-"""Exact spectral clustering on a subsample: the warm start of the membership network.
+"""Spectral clustering of the warm-start subsample (Ng, Jordan, Weiss): one candidate partition.
 
 Minibatch SGD on the relaxed Ncut from a random network has poor local minima (merged
-clusters, one giant cluster; see the benchmarks). An exact spectral partition of a few
-thousand points, distilled into the network, puts training in the right basin; the Ncut
-loss then refines it on every batch of the training data.
+clusters, one giant cluster). An exact spectral partition of the subsample, distilled into the
+network, puts training in the basin of a good cut (``benchmarks/README.md``).
 """
 
 from __future__ import annotations
@@ -14,65 +13,13 @@ import scipy.sparse
 import scipy.sparse.csgraph
 import scipy.sparse.linalg
 from sklearn.cluster import KMeans
-from sklearn.neighbors import kneighbors_graph
 
-__all__ = [
-    "knn_connectivity",
-    "self_tuning_knn_graph",
-    "spectral_embedding",
-    "spectral_labels",
-    "spectral_partition",
-]
+from ..affinity import self_tuning_knn_graph
+
+__all__ = ["spectral_embedding", "spectral_labels", "spectral_partition"]
 
 # Below this many points a dense eigen-decomposition is faster and always converges.
 _DENSE_LIMIT = 1500
-
-
-def knn_connectivity(X: np.ndarray, n_neighbors: int) -> scipy.sparse.csr_matrix:
-    r"""Symmetric kNN connectivity graph, :math:`A = \max(K, K^\top)` with :math:`K_{ij} = 1`
-    iff j is among the ``n_neighbors`` nearest other points of i.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> A = knn_connectivity(np.array([[0.0], [1.0], [5.0]]), 1)
-    >>> A.toarray()
-    array([[0., 1., 0.],
-           [1., 0., 1.],
-           [0., 1., 0.]])
-    """
-    k = max(1, min(n_neighbors, X.shape[0] - 1))
-    K = kneighbors_graph(X, k, mode="connectivity", include_self=False)
-    return K.maximum(K.T).tocsr()
-
-
-def self_tuning_knn_graph(X: np.ndarray, n_neighbors: int) -> scipy.sparse.csr_matrix:
-    r"""Sparse twin of :func:`neuncut.affinity.self_tuning_knn_affinity`, without self-loops.
-
-    :math:`W_{ij} = \exp(-\|x_i - x_j\|^2 / \sigma_i \sigma_j)` on the union of the kNN
-    relations, :math:`\sigma_i` the distance to the k-th neighbour. The warm start uses the
-    same graph as the batches, so the partition it distills is one the Ncut loss agrees with.
-    (Measured on 20 000 MNIST scattering points: ACC 0.923 / NMI 0.852 against 0.915 / 0.840
-    with the 0/1 connectivity graph.)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> W = self_tuning_knn_graph(np.array([[0.0], [1.0], [3.0]]), 1)
-    >>> np.round(W.toarray(), 3)
-    array([[0.   , 0.368, 0.   ],
-           [0.368, 0.   , 0.135],
-           [0.   , 0.135, 0.   ]])
-    """
-    k = max(1, min(n_neighbors, X.shape[0] - 1))
-    D = kneighbors_graph(X, k, mode="distance", include_self=False).tocoo()
-    scale = np.zeros(X.shape[0])
-    np.maximum.at(scale, D.row, D.data)
-    floor = np.finfo(np.float64).tiny
-    denom = np.maximum(scale[D.row] * scale[D.col], floor)
-    w = np.exp(-(D.data.astype(np.float64) ** 2) / denom)
-    W = scipy.sparse.csr_matrix((w, (D.row, D.col)), shape=D.shape)
-    return W.maximum(W.T).tocsr()
 
 
 def spectral_embedding(A: scipy.sparse.spmatrix, n_components: int, seed: int) -> np.ndarray:
@@ -114,17 +61,16 @@ def _top_eigenvectors(
 
     Each connected component C contributes the eigenvalue 2 with eigenvector
     :math:`D^{1/2}\mathbf{1}_C`, known exactly. Lanczos from one start vector cannot resolve
-    an eigenvalue repeated c times (6 separated blobs, 10-NN graph: ARI 0.77 for one of 12
-    start vectors, 1.0 for the others). So with c > 1 components those vectors are taken as
+    an eigenvalue repeated c times (well separated blobs then come out merged for some start
+    vectors). So with c > 1 components those vectors are taken as
     they are (the k largest components' when c >= k) and ``eigsh`` runs on M deflated of
     them, :math:`M - 2BB^\top`, for the remaining k - c.
     """
     n_comp, comp = scipy.sparse.csgraph.connected_components(A, directed=False)
     v0 = np.random.default_rng(seed).uniform(-1.0, 1.0, M.shape[0])
     if n_comp == 1:
-        # tol=0 (machine precision): with tol=1e-6 the eigenvectors of a degenerate top
-        # eigenvalue mix with the near-1 ones of long chains (two circles: ARI 0.25 for 3 of
-        # 5 start vectors, 1.0 for all with tol=0), at a cost of 0.08 s for 10k MNIST points.
+        # tol=0 (machine precision): with a looser tolerance the eigenvectors of a degenerate
+        # top eigenvalue mix with the near-1 ones of long chains (two circles).
         return scipy.sparse.linalg.eigsh(M, k=k, which="LA", v0=v0, tol=0)[1]
     sizes = np.bincount(comp)
     keep = np.argsort(-sizes, kind="stable")[: min(n_comp, k)]  # the largest components
@@ -188,7 +134,7 @@ def spectral_partition(
     True
     """
     U = spectral_embedding(A, n_clusters, seed=int(rng.integers(2**31 - 1)))
-    # k-means on the embedding has many local minima (ACC 0.71 - 0.92 over single runs on
-    # MNIST scattering features); the lowest inertia of 20 runs is a label-free pick.
+    # k-means on the embedding has many local minima; the lowest inertia of 20 runs is a
+    # label-free pick (benchmarks/README.md, "Seed-to-seed variation").
     km = KMeans(n_clusters, n_init=20, random_state=int(rng.integers(2**31 - 1)))
     return km.fit_predict(U).astype(np.int64)

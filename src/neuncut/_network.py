@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from numbers import Integral
 from typing import Any
 
@@ -10,8 +10,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._streaming import is_streamed, map_row_blocks
+
 __all__ = [
+    "PREDICT_CHUNK",
     "MembershipNetwork",
+    "apply_network",
     "as_network_input",
     "check_hidden_layer_sizes",
     "folded_layers",
@@ -19,6 +23,11 @@ __all__ = [
     "predict_logits",
     "resolve_device",
 ]
+
+# Rows per forward pass; memory is O(PREDICT_CHUNK * width). A 4096 x 512 activation stays
+# in cache, which makes the matrix products faster than with larger blocks
+# (benchmarks/THROUGHPUT.md).
+PREDICT_CHUNK = 4096
 
 
 class MembershipNetwork(nn.Module):
@@ -169,6 +178,56 @@ def predict_logits(network: MembershipNetwork, X: np.ndarray, *, chunk_size: int
             " the training data was, or remove those rows."
         )
     return logits
+
+
+def apply_network(
+    network: MembershipNetwork,
+    X: Any,
+    check: Callable[[Any], np.ndarray],
+    *,
+    proba: bool,
+    progress: bool = False,
+) -> np.ndarray:
+    """Clusters (``argmax``) or memberships (``softmax``) of ``network`` on every row of X.
+
+    Inputs of more than ``PREDICT_CHUNK`` rows (arrays, memory maps, ``.npy`` paths,
+    iterators of row chunks) are read that many rows at a time, so memory does not grow with
+    the number of rows beyond the output; the result is exactly that of an in-memory call.
+
+    Parameters
+    ----------
+    network : MembershipNetwork
+        In eval mode.
+    X : array-like, np.memmap, path of a .npy file or iterator of 2-D row chunks
+    check : callable
+        Validates a block of rows into the network's float32 input.
+    proba : bool
+        True for the memberships (float32, rows sum to 1), False for the clusters (int64).
+    progress : bool, default=False
+        A tqdm bar over the blocks.
+
+    Returns
+    -------
+    out : ndarray of shape (n_rows,) or (n_rows, n_clusters)
+
+    Examples
+    --------
+    >>> net = MembershipNetwork(2, (4,), 3, generator=torch.Generator().manual_seed(0)).eval()
+    >>> X = np.zeros((5, 2), dtype=np.float32)
+    >>> apply_network(net, X, np.asarray, proba=True).sum(axis=1).round(5)
+    array([1., 1., 1., 1., 1.], dtype=float32)
+    """
+    def transform(block: Any) -> np.ndarray:
+        logits = predict_logits(network, check(block), chunk_size=PREDICT_CHUNK)
+        if proba:  # by torch, as in training
+            return torch.softmax(torch.from_numpy(logits), dim=1).numpy()
+        return logits.argmax(axis=1)
+
+    if not is_streamed(X, PREDICT_CHUNK):
+        return transform(X)
+    width, dtype = ((output_width(network),), np.float32) if proba else ((), np.int64)
+    return map_row_blocks(X, transform, width, dtype, chunk_rows=PREDICT_CHUNK,
+                          progress=progress)
 
 
 def output_width(network: nn.Module) -> int:

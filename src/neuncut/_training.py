@@ -1,0 +1,244 @@
+"""Ncut training of the membership network: minibatch Adam on the relaxed normalized cut."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from ._batches import iter_batches, n_batches_per_epoch
+from ._distributed import all_finite, rank_and_world, wrap
+from .affinity import AffinityFn
+from .loss import ncut_loss
+
+__all__ = ["TrainingLog", "cosine_adam", "finite_state", "objective", "train_ncut"]
+
+logger = logging.getLogger(__name__)
+
+# Non-finite loss or weights: restore the state at the start of the epoch and halve the step,
+# at most this many times in a fit, then stop with an error.
+_MAX_RECOVERIES = 8
+
+
+@dataclass
+class TrainingLog:
+    """Per-epoch means of the loss terms; counts of passes, steps and recoveries.
+
+    ``n_recoveries`` counts the times a non-finite loss or weight was met, the state of the
+    start of the epoch restored and the learning rate halved.
+    """
+
+    loss: list[float] = field(default_factory=list)
+    cut: list[float] = field(default_factory=list)
+    ortho: list[float] = field(default_factory=list)
+    n_iter: int = 0
+    n_steps: int = 0
+    n_recoveries: int = 0
+
+
+def cosine_adam(
+    network: nn.Module, lr: float, weight_decay: float, total_steps: int
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
+    """Adam on the network's parameters, its learning rate cosine-annealed to 0 over
+    ``total_steps`` steps."""
+    opt = torch.optim.Adam(network.parameters(), lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, total_steps))
+    return opt, sched
+
+
+@dataclass
+class _GoodState:
+    """Copies of the network and optimizer state to fall back on after a non-finite step."""
+
+    network: dict
+    optimizer: dict
+
+    @classmethod
+    def take(cls, network: nn.Module, opt: torch.optim.Optimizer) -> _GoodState:
+        return cls(copy.deepcopy(network.state_dict()), copy.deepcopy(opt.state_dict()))
+
+
+def finite_state(loss: torch.Tensor, network: nn.Module) -> bool:
+    """Whether the loss and every parameter of the network are finite."""
+    finite = [torch.isfinite(loss).all()] + [torch.isfinite(p).all() for p in network.parameters()]
+    return bool(torch.stack(finite).all())
+
+
+def train_ncut(
+    network: nn.Module,
+    X: torch.Tensor,
+    affinity: AffinityFn,
+    *,
+    penalty: float,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    weight_decay: float,
+    generator: torch.Generator,
+    verbose: int = 0,
+    resume: tuple[dict, dict, TrainingLog] | None = None,
+    on_epoch_end: Callable[[torch.optim.Optimizer, object, TrainingLog], None] | None = None,
+) -> TrainingLog:
+    """Minibatch Adam on ``cut + penalty / 2 * ortho``, cosine-annealed learning rate.
+
+    Each step draws a batch, builds its graph with ``affinity`` and takes one step on the
+    relaxed normalized cut of ``softmax(network(X_batch))``.
+
+    Numerical safety: when the loss or a weight becomes non-finite, the network and Adam
+    are restored to the start of the epoch and the learning rate is halved; after
+    ``_MAX_RECOVERIES`` such events training stops with a RuntimeError, so a network that
+    predicts NaN is never returned. In a process group each process takes its share of every
+    epoch's batches and the network is wrapped in DistributedDataParallel
+    (:mod:`neuncut._distributed`).
+
+    Parameters
+    ----------
+    network : nn.Module
+        The membership network, trained in place.
+    X : Tensor of shape (n, n_features)
+        The training rows, on the network's device.
+    affinity : callable
+        Batch-graph builder, (B, n_features) -> (B, B).
+    penalty : float
+        The orthogonality weight gamma.
+    epochs : int
+        Passes over X (``max_epochs``).
+    batch_size : int
+        Points per batch graph.
+    lr, weight_decay : float
+        Adam's initial step (cosine-annealed to 0 over all steps) and L2 decay.
+    generator : torch.Generator
+        Draws the batches.
+    verbose : int, default=0
+        1 shows a progress bar, 2 also logs every epoch's means.
+    resume : (optimizer state, scheduler state, log), optional
+        Continue a run from the end of epoch ``log.n_iter`` (the network and ``generator``
+        must hold that epoch's state too; see :mod:`neuncut._checkpoint`).
+    on_epoch_end : callable, optional
+        Called as ``on_epoch_end(optimizer, scheduler, log)`` before the first epoch and
+        after each one (to write checkpoints).
+
+    Returns
+    -------
+    log : TrainingLog
+    """
+    log = TrainingLog()
+    rank, world = rank_and_world()
+    n_batches = n_batches_per_epoch(X.shape[0], batch_size, world)
+    opt, sched = cosine_adam(network, lr, weight_decay, epochs * n_batches)
+    model = wrap(network)  # DistributedDataParallel in a process group, else the network
+    if resume is not None:
+        opt.load_state_dict(resume[0])
+        sched.load_state_dict(resume[1])
+        log = resume[2]
+    elif on_epoch_end is not None:
+        on_epoch_end(opt, sched, log)
+    network.train()
+    bar = tqdm(range(log.n_iter, epochs), desc="NeuNcut", disable=verbose < 1, leave=False)
+    for epoch in bar:
+        good = _GoodState.take(network, opt)
+        sums, n_summed = np.zeros(3), 0
+        for idx in iter_batches(X.shape[0], batch_size, generator, rank=rank, world=world):
+            xb = X[idx]
+            with torch.no_grad():
+                W = affinity(xb)
+            terms = ncut_loss(torch.softmax(model(xb), dim=1), W)
+            loss = terms.cut + 0.5 * penalty * terms.ortho
+            if all_finite(loss):  # on every process, so that all skip the step alike
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                sched.step()
+            log.n_steps += 1
+            if not finite_state(loss, network):
+                good = _recover(network, opt, sched, good, log, lr)
+                continue
+            sums += [float(loss.detach()), float(terms.cut.detach()), float(terms.ortho.detach())]
+            n_summed += 1
+        means = sums / max(n_summed, 1)
+        log.loss.append(means[0])
+        log.cut.append(means[1])
+        log.ortho.append(means[2])
+        log.n_iter = epoch + 1
+        bar.set_postfix(cut=f"{means[1]:.4f}", ortho=f"{means[2]:.4f}", gamma=f"{penalty:.3g}")
+        if verbose >= 2:
+            logger.info("epoch %d: loss %.5f cut %.5f ortho %.5f", epoch + 1, *means)
+        if on_epoch_end is not None:
+            on_epoch_end(opt, sched, log)
+    return log
+
+
+def _recover(
+    network: nn.Module,
+    opt: torch.optim.Optimizer,
+    sched: torch.optim.lr_scheduler.LRScheduler,
+    good: _GoodState,
+    log: TrainingLog,
+    lr: float,
+) -> _GoodState:
+    """Restore the last good state and halve the learning rate, or raise after too many."""
+    log.n_recoveries += 1
+    if log.n_recoveries > _MAX_RECOVERIES:
+        raise RuntimeError(
+            f"Ncut training diverged: the loss or the weights became non-finite"
+            f" {log.n_recoveries} times although the learning rate was halved each time"
+            f" (learning_rate={lr:g} -> {lr * 0.5**_MAX_RECOVERIES:g}). Check X for extreme"
+            " values, or lower learning_rate."
+        )
+    logger.warning(
+        "non-finite loss or weights at step %d: restored the start of the epoch and halved"
+        " the learning rate", log.n_steps,
+    )
+    network.load_state_dict(good.network)
+    opt.load_state_dict(good.optimizer)
+    for group in opt.param_groups:
+        group["lr"] *= 0.5
+    sched.base_lrs = [base * 0.5 for base in sched.base_lrs]
+    return _GoodState.take(network, opt)
+
+
+@torch.no_grad()
+def objective(
+    P: torch.Tensor, X: torch.Tensor, affinity: AffinityFn, *, penalty: float, batch_size: int
+) -> float:
+    """Mean of ``cut + penalty / 2 * ortho`` over consecutive batches of rows of X.
+
+    The training objective measured on given memberships P (n, k) of X (n, n_features),
+    batches of ``batch_size`` rows in their given order (no randomness).
+
+    Parameters
+    ----------
+    P : Tensor of shape (n, k)
+    X : Tensor of shape (n, n_features)
+    affinity : callable
+        Batch-graph builder.
+    penalty : float
+    batch_size : int
+
+    Returns
+    -------
+    value : float
+
+    Examples
+    --------
+    >>> import torch
+    >>> X = torch.tensor([[0.0], [0.1], [5.0], [5.1]])
+    >>> P = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    >>> from neuncut.affinity import self_tuning_knn_affinity
+    >>> value = objective(P, X, lambda x: self_tuning_knn_affinity(x, 1), penalty=10.0,
+    ...                   batch_size=4)
+    >>> round(value, 4)  # two perfectly separated pairs: no cut, orthogonal
+    0.0
+    """
+    n_batches = n_batches_per_epoch(X.shape[0], batch_size)
+    losses = []
+    for idx in torch.tensor_split(torch.arange(X.shape[0]), n_batches):
+        terms = ncut_loss(P[idx], affinity(X[idx]))
+        losses.append(float(terms.cut + 0.5 * penalty * terms.ortho))
+    return float(np.mean(losses))
