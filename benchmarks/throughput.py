@@ -133,7 +133,7 @@ Roofline by block size (rows per `addmm` pass):
 {rows}
 
 `predict` validates every block (dtype, feature count, finiteness), folds the input
-standardization into the first layer (`neuncut.network.folded_layers`), runs fused
+standardization into the first layer (`neuncut._network.folded_layers`), runs fused
 `addmm` + in-place ReLU in blocks of 4 096 rows and takes the argmax.
 """
 
