@@ -1,4 +1,4 @@
-"""Test-session settings shared by tests/ and the doctests of src/.
+"""Test-session settings and the fast model shared by tests/ and the doctests of src/.
 
 Everything the test suite computes is small, so multi-threading only adds synchronisation;
 on a busy 2-core machine it also made run times erratic:
@@ -8,13 +8,38 @@ on a busy 2-core machine it also made run times erratic:
   with 2 threads depending on the other load of the machine, 0.02 s with 1.
 
 One thread each makes the suite's run time independent of what else the machine is doing.
+
+Unit tests fit :data:`FAST_PARAMS` models (a one-layer network of 16 units, 3 epochs, a
+200-point warm start): ``from conftest import FAST_PARAMS, fast_model`` at module level (for
+``parametrize``), or the ``fast`` fixture inside a test. Default-size fits belong to
+``benchmarks/``.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import torch
 from threadpoolctl import threadpool_limits
+
+from neuncut import NeuNcut
+
+FAST_PARAMS: dict[str, Any] = dict(
+    max_epochs=3, hidden_layer_sizes=(16,), init_size=200, batch_size=128, device="cpu",
+    random_state=0,
+)
+
+
+def fast_model(**overrides: Any) -> NeuNcut:
+    """A NeuNcut with :data:`FAST_PARAMS`, any of which ``overrides`` replaces."""
+    return NeuNcut(**{**FAST_PARAMS, **overrides})
+
+
+@pytest.fixture
+def fast():
+    """``fast(**overrides)``: a small, fast NeuNcut (:func:`fast_model`)."""
+    return fast_model
 
 
 @pytest.fixture(autouse=True, scope="session")

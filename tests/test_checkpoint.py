@@ -14,6 +14,7 @@ import pytest
 import torch
 from sklearn.datasets import make_blobs
 
+from conftest import FAST_PARAMS
 from neuncut import NeuNcut
 from neuncut import _estimator as estimator_module
 from neuncut._checkpoint import fingerprint, read_checkpoint
@@ -21,8 +22,8 @@ from neuncut._io import load_tensors
 from neuncut.cli import main
 from neuncut.exceptions import ModelFileError
 
-PARAMS = dict(n_clusters=4, max_epochs=6, hidden_layer_sizes=(32,), batch_size=256,
-              init_size=500, random_state=0)
+# The shared fast model with several batches per epoch and enough epochs to interrupt.
+PARAMS = {**FAST_PARAMS, "n_clusters": 4, "max_epochs": 6, "batch_size": 256}
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +148,7 @@ def test_checkpoint_of_another_fit_is_refused(X, tmp_path, monkeypatch, change) 
         model.fit(data, checkpoint=path)
     assert path.exists()  # never deleted by a refused fit
     # verbose and device do not change the result, so they do not invalidate a checkpoint
-    NeuNcut(**PARAMS, verbose=2, device="cpu").fit(X, checkpoint=path)
+    NeuNcut(**{**PARAMS, "verbose": 2, "device": "cpu"}).fit(X, checkpoint=path)
     assert not path.exists()
 
 

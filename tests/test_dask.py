@@ -17,6 +17,7 @@ dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 
 import neuncut.dask as nd  # noqa: E402
+from conftest import fast_model  # noqa: E402
 from neuncut import NeuNcut  # noqa: E402
 
 
@@ -28,8 +29,7 @@ def data() -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def model(data: np.ndarray) -> NeuNcut:
-    return NeuNcut(3, max_epochs=2, hidden_layer_sizes=(16,), init_size=200,
-                   random_state=0).fit(data)
+    return fast_model(n_clusters=3).fit(data)
 
 
 CHUNKINGS = {

@@ -17,9 +17,10 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from conftest import FAST_PARAMS
 from neuncut import NeuNcut
 
-TINY = {"hidden_layer_sizes": (16,), "max_epochs": 3, "random_state": 0}
+TINY = FAST_PARAMS  # the shared fast model (conftest.py)
 
 
 @pytest.fixture(scope="module")

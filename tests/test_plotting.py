@@ -16,6 +16,7 @@ pytest.importorskip("matplotlib")
 from matplotlib import colormaps  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from conftest import FAST_PARAMS
 from neuncut import NeuNcut  # noqa: E402
 from neuncut.datasets import Dataset  # noqa: E402
 from neuncut.metrics import clustering_accuracy  # noqa: E402
@@ -29,7 +30,7 @@ from neuncut.plotting import (  # noqa: E402
 )
 
 PNG = b"\x89PNG\r\n\x1a\n"
-TINY = {"hidden_layer_sizes": (16,), "max_epochs": 3, "random_state": 0}
+TINY = FAST_PARAMS  # the shared fast model (conftest.py)
 
 
 @pytest.fixture(scope="module")

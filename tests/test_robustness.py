@@ -25,18 +25,16 @@ from sklearn.datasets import make_blobs
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import adjusted_rand_score
 
+from conftest import fast_model
 from neuncut import NeuNcut
 from neuncut.affinity import self_tuning_knn_affinity
 from neuncut.exceptions import DegenerateGraphWarning, EmptyClusterWarning
-
-FAST = dict(max_epochs=3, hidden_layer_sizes=(16,), init_size=200, batch_size=128,
-            device="cpu", random_state=0)
 
 X_BLOBS, Y_BLOBS = make_blobs(150, centers=3, n_features=4, cluster_std=0.5, random_state=0)
 
 
 def fast(**overrides: Any) -> NeuNcut:
-    return NeuNcut(**{**FAST, "n_clusters": 3, **overrides})
+    return fast_model(**{"n_clusters": 3, **overrides})
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from sklearn.datasets import make_blobs
 
+from conftest import FAST_PARAMS, fast_model
 from neuncut import NeuNcut
 from neuncut import _network as network_module
 from neuncut import _streaming as streaming
@@ -29,8 +30,7 @@ def data() -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def model(data) -> NeuNcut:
-    return NeuNcut(3, max_epochs=2, hidden_layer_sizes=(16,), init_size=300,
-                   train_size=2000, random_state=0).fit(data)
+    return fast_model(n_clusters=3, train_size=2000).fit(data)
 
 
 @pytest.fixture(scope="module")
@@ -146,8 +146,7 @@ def test_fit_on_a_memmap_reads_only_the_sampled_rows_to_train(data, npy, monkeyp
         return real_blocks(*args, **kwargs)
 
     monkeypatch.setattr(streaming, "iter_row_blocks", blocks)
-    params = dict(n_clusters=3, max_epochs=2, hidden_layer_sizes=(16,), init_size=300,
-                  train_size=1500, random_state=0)
+    params = {**FAST_PARAMS, "n_clusters": 3, "train_size": 1500}
     model = NeuNcut(**params).fit(rows)
     assert seen_at_labelling == [1]  # one read before labelling ...
     (first,) = _Recorder.keys[:1]
