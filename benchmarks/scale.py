@@ -119,7 +119,9 @@ def run_one(name: str, n: int, folder: Path, seed: int, quick: bool) -> dict[str
     from neuncut import NeuNcut
     from neuncut.metrics import evaluate
 
-    torch.set_num_threads(os.cpu_count() or 1)
+    # One thread for the smoke test: beside other work (the test suite), two threads' small
+    # ops wait on each other (benchmarks/README.md, 'Threads under load').
+    torch.set_num_threads(1 if quick else os.cpu_count() or 1)
     # quick: a smoke test of the machinery, a small model; the spectral warm start alone
     # solves the rings and skips the neighbour embedding's fixed cost.
     quick_params = {"max_epochs": 2, "init_size": 500, "init": "spectral",

@@ -149,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder for THROUGHPUT.md and throughput.jsonl "
                              "(default benchmarks/, or nothing with --quick)")
     args = parser.parse_args(argv)
-    torch.set_num_threads(os.cpu_count() or 1)
+    # One thread for the smoke test (see benchmarks/scale.py).
+    torch.set_num_threads(1 if args.quick else os.cpu_count() or 1)
     fit_params: dict[str, Any] = {}
     n_points, fit_size = args.n_points, 20_000
     if args.quick:
