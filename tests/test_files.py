@@ -53,8 +53,8 @@ def test_sha256_of_an_empty_array() -> None:
 # Digests written into files and cache names by earlier neuncut versions: they must not change,
 # or existing model files fail their checksum and existing caches are recomputed.
 def test_digests_of_the_callers_are_unchanged() -> None:
-    from neuncut import features
     from neuncut import _io as nio
+    from neuncut import features
     from neuncut._checkpoint import fingerprint
 
     rng = np.random.default_rng(0)
