@@ -10,9 +10,12 @@ on a busy 2-core machine it also made run times erratic:
 One thread each makes the suite's run time independent of what else the machine is doing.
 
 Unit tests fit :data:`FAST_PARAMS` models (a one-layer network of 16 units, 3 epochs, a
-200-point warm start): ``from conftest import FAST_PARAMS, fast_model`` at module level (for
-``parametrize``), or the ``fast`` fixture inside a test. Default-size fits belong to
-``benchmarks/``.
+200-point k-means warm start): ``from conftest import FAST_PARAMS, fast_model`` at module
+level (for ``parametrize``), or the ``fast`` fixture inside a test. The k-means warm start
+skips the neighbour embedding, whose layout costs about a second whatever the size of the
+data; the default warm start (``init="auto"``) has tests of its own (``test_partition.py``,
+``test_shapes.py``, the default-parameter tests of ``test_estimator.py``, the command line,
+the examples). Default-size fits belong to ``benchmarks/``.
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ from threadpoolctl import threadpool_limits
 from neuncut import NeuNcut
 
 FAST_PARAMS: dict[str, Any] = dict(
-    max_epochs=3, hidden_layer_sizes=(16,), init_size=200, batch_size=128, device="cpu",
-    random_state=0,
+    max_epochs=3, hidden_layer_sizes=(16,), init="kmeans", init_size=200, batch_size=128,
+    device="cpu", random_state=0,
 )
 
 

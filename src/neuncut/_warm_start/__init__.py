@@ -21,7 +21,7 @@ from sklearn.cluster import KMeans
 
 from .._diagnostics import check_batch_graph
 from .._network import MembershipNetwork
-from ..affinity import choose_sigma, graph_factory
+from ..affinity import choose_sigma, graph_factory, power_of_two_scale
 from ..penalty import select_penalty
 from ._candidates import CANDIDATES, initial_partition
 from ._distill import distill_partition
@@ -152,6 +152,9 @@ def reference_partition(
         labels, ncuts = initial_partition(X_np, k, settings.n_neighbors, rng, candidates)
     else:
         seed = int(rng.integers(2**31 - 1))
+        # Divided by a power of two (exact: the same partition), so that the squared
+        # distances of data near the float32 limit (|x| ~ 1e30) do not overflow.
+        X_np = X_np / np.float32(power_of_two_scale(X_ref))
         labels = KMeans(k, n_init=3, random_state=seed).fit_predict(X_np)
     return X_ref, torch.from_numpy(labels.astype(np.int64)).to(X.device), ncuts
 
