@@ -1,0 +1,278 @@
+"""A broad development suite: many small labelled data sets, NeuNcut against six peers.
+
+    python -m benchmarks.suite                      # every method, set and seed 0-4
+    python -m benchmarks.suite --methods neuncut genie --datasets synthetic --seeds 0 1
+    python -m benchmarks.suite --quick --results /tmp/suite-quick.jsonl   # smoke, ~20 s
+    python -m benchmarks.suite --report             # benchmarks/SUITE.md from suite.jsonl
+
+Data sets (:mod:`benchmarks.suite_data`): scikit-learn's iris, wine, breast cancer and digits
+(as shipped and standardized), pyclustering's ``simple`` samples, generated shapes at sizes
+300 to 10 000 (with noise, outliers, background noise and unequal densities) and subsets of
+MNIST and Fashion-MNIST. ``--datasets`` takes set names or the families ``sklearn``,
+``pyclustering``, ``synthetic``, ``images``.
+
+Methods (:mod:`benchmarks.suite_worker`), all at their defaults with ``n_clusters`` = the
+reference k: ``neuncut``, ``genie`` (genieclust, ``gini_threshold=0.3``), ``sklearn-spectral``
+(kNN affinity), ``kmeans``, ``gmm``, ``ward`` and ``hdbscan`` (chooses its own k).
+
+Every (method, data set, seed) runs in a fresh process with a timeout; the data are prepared
+once per invocation in a process of their own. Each run appends one JSON line to
+``benchmarks/suite.jsonl`` (``--results``): NCA, ARI, NMI, fit seconds, the set's n, d, k,
+the commit, and for neuncut its fitted ``init_ncut_``. The workers inherit
+``OMP_NUM_THREADS`` / ``MKL_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS`` (``--threads`` where
+unset, default 1) and torch takes ``OMP_NUM_THREADS``. ``--report`` writes ``SUITE.md``
+(:mod:`benchmarks.suite_report`); for a (method, set, seed) run several times the newest
+line counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.util
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.environment import REPO_ROOT, machine_info
+from benchmarks.suite_data import FAMILIES, SETS
+from benchmarks.suite_worker import METHODS, relative_paths
+
+BENCH_DIR = Path(__file__).resolve().parent
+DEFAULT_RESULTS = BENCH_DIR / "suite.jsonl"
+DEFAULT_REPORT = BENCH_DIR / "SUITE.md"
+SCHEMA_VERSION = 1
+SEEDS = (0, 1, 2, 3, 4)
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+#: ``--quick``: three tiny sets, seed 0 and a tiny NeuNcut (spectral warm start only: the
+#: default also lays out a neighbour embedding, seconds even on 150 points).
+QUICK_SETS = ("iris", "pycl-simple03", "moons-300")
+QUICK_NEUNCUT = {"max_epochs": 2, "hidden_layer_sizes": (16,), "init_size": 300,
+                 "init": "spectral"}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options of the suite."""
+    p = argparse.ArgumentParser(prog="python -m benchmarks.suite",
+                                description=__doc__.splitlines()[0])
+    p.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
+    p.add_argument("--datasets", nargs="+", default=None, metavar="NAME|FAMILY",
+                   help=f"set names or families ({', '.join(FAMILIES)}); default all "
+                        f"(--quick: {' '.join(QUICK_SETS)})")
+    p.add_argument("--seeds", nargs="+", type=int, default=None,
+                   help="default 0 1 2 3 4 (--quick: 0)")
+    p.add_argument("--quick", action="store_true",
+                   help=f"smoke run: tiny sets, seed 0, NeuNcut with {QUICK_NEUNCUT}")
+    p.add_argument("--results", type=Path, default=None,
+                   help="JSON-lines file to append to (default benchmarks/suite.jsonl; with "
+                        "--quick a file in the system's temporary folder)")
+    p.add_argument("--timeout", type=float, default=900.0, help="seconds allowed per run")
+    p.add_argument("--threads", type=int, default=1,
+                   help=f"thread count for {', '.join(THREAD_VARS)} where unset (default 1)")
+    p.add_argument("--skip-done", action="store_true",
+                   help="skip (method, set, seed) runs that already have a successful line")
+    p.add_argument("--dry-run", action="store_true", help="list the runs and exit")
+    p.add_argument("--report", action="store_true",
+                   help="only write the report from the results file, run nothing")
+    p.add_argument("--report-out", type=Path, default=DEFAULT_REPORT,
+                   help="where --report writes (default benchmarks/SUITE.md)")
+    args = p.parse_args(argv)
+    if args.results is None:
+        args.results = (Path(tempfile.gettempdir()) / "neuncut-suite-quick.jsonl"
+                        if args.quick else DEFAULT_RESULTS)
+    if args.seeds is None:
+        args.seeds = [0] if args.quick else list(SEEDS)
+    tokens = args.datasets or (list(QUICK_SETS) if args.quick else list(SETS))
+    try:
+        args.datasets = select_sets(tokens)
+    except ValueError as exc:
+        p.error(str(exc))
+    return args
+
+
+def select_sets(tokens: list[str]) -> list[str]:
+    """Set names from names and family names, in the suite's order.
+
+    >>> select_sets(["moons-300", "iris"])
+    ['iris', 'moons-300']
+    >>> len(select_sets(["sklearn"]))
+    8
+    """
+    unknown = [t for t in tokens if t not in SETS and t not in FAMILIES]
+    if unknown:
+        raise ValueError(f"unknown data sets {unknown}; names are {list(SETS)} or the "
+                         f"families {list(FAMILIES)}")
+    return [name for name, s in SETS.items() if name in tokens or s.family in tokens]
+
+
+def _git(folder: Path, *args: str) -> str | None:
+    """Output of ``git -C folder args``, or None if git fails."""
+    try:
+        out = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True,
+                             timeout=30, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip()
+
+
+def provenance() -> dict[str, Any]:
+    """The repository's commit and where the neuncut the workers import comes from.
+
+    Only relative paths: ``neuncut_source.where`` says "this repository" or "another checkout
+    (PYTHONPATH)"; its commit and whether its ``src`` differs from that commit are recorded.
+    """
+    commit = _git(REPO_ROOT, "rev-parse", "HEAD")
+    source: dict[str, Any] = {"where": None, "commit": None, "dirty": None}
+    spec = importlib.util.find_spec("neuncut")  # locates the package without importing it
+    if spec is not None and spec.origin:
+        folder = Path(spec.origin).resolve().parent
+        top = _git(folder, "rev-parse", "--show-toplevel")
+        if top:
+            status = _git(Path(top), "status", "--porcelain", "--untracked-files=no", "--",
+                          "src")
+            source = {
+                "where": ("this repository" if Path(top).resolve() == REPO_ROOT.resolve()
+                          else "another checkout (PYTHONPATH)"),
+                "commit": _git(Path(top), "rev-parse", "HEAD"),
+                "dirty": None if status is None else bool(status),
+            }
+        else:
+            source["where"] = "an installed package"
+    return {"commit": commit, "neuncut_source": source}
+
+
+def prepare_data(names: list[str], folder: Path, env: dict[str, str], timeout: float) -> None:
+    """Prepare the sets in one process (:mod:`benchmarks.suite_data`): per set ``NAME.npz`` and
+    ``NAME.json``, or ``NAME.error`` when it cannot be loaded."""
+    cmd = [sys.executable, "-m", "benchmarks.suite_data", str(folder), *names]
+    try:
+        proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                              timeout=timeout, check=False)
+        why = relative_paths(" | ".join(proc.stderr.strip().splitlines()[-3:]))
+    except subprocess.TimeoutExpired:
+        why = f"preparing the data took over {timeout:.0f} s"
+    for name in names:
+        if not (folder / f"{name}.json").exists() and not (folder / f"{name}.error").exists():
+            (folder / f"{name}.error").write_text(f"the data preparation failed: {why}")
+
+
+def run_one(request: dict[str, Any], folder: Path, env: dict[str, str],
+            timeout: float) -> dict[str, Any]:
+    """Run ``request`` in a fresh worker process; its answer, or an error."""
+    tag = f"{request['method']}-{request['dataset']}-{request['seed']}"
+    request_file, result_file = folder / f"{tag}.request.json", folder / f"{tag}.result.json"
+    request = {**request, "data": str(folder / f"{request['dataset']}.npz"),
+               "result": str(result_file)}
+    request_file.write_text(json.dumps(request))
+    cmd = [sys.executable, "-m", "benchmarks.suite_worker", str(request_file)]
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                              timeout=timeout, check=False)
+        failure = None if proc.returncode == 0 else relative_paths(
+            f"worker exit status {proc.returncode}: "
+            + " | ".join((proc.stderr or proc.stdout).strip().splitlines()[-5:]))
+    except subprocess.TimeoutExpired:
+        failure = f"timeout: no result within {timeout:.0f} s"
+    wall_s = time.perf_counter() - t0
+    if result_file.exists():
+        answer = json.loads(result_file.read_text())
+        result_file.unlink()
+    else:
+        answer = {"status": "error", "error": failure or "the worker wrote no result"}
+    return {**answer, "wall_s": wall_s}
+
+
+def done_keys(path: Path, quick: bool) -> set[tuple[str, str, int]]:
+    """(method, set, seed) of the successful lines of ``path`` with the same ``quick``."""
+    if not path.exists():
+        return set()
+    keys = set()
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        if raw.strip():
+            line = json.loads(raw)
+            if line.get("status") == "ok" and bool(line.get("quick")) == quick:
+                keys.add((line["method"], line["dataset"], line["seed"]))
+    return keys
+
+
+def _summary(line: dict[str, Any]) -> str:
+    """One progress line for the console."""
+    if line["status"] != "ok":
+        return f"FAILED: {str(line['error'])[:200]}"
+    return (f"NCA {line['nca']:.3f} ARI {line['ari']:.3f} NMI {line['nmi']:.3f} "
+            f"fit {line['fit_s']:.1f}s")
+
+
+def thread_env(threads: int) -> dict[str, str]:
+    """The workers' environment: ours, with each thread variable set (to ``threads`` if
+    unset)."""
+    return {**os.environ, **{v: os.environ.get(v) or str(threads) for v in THREAD_VARS}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the requested (method, set, seed) grid, or write the report; 0 even if runs fail."""
+    args = parse_args(argv)
+    if args.report:
+        from benchmarks.suite_report import write_report
+
+        n_lines = write_report(args.results, args.report_out)
+        print(f"wrote {args.report_out} from {n_lines} runs")
+        return 0
+    skip = done_keys(args.results, args.quick) if args.skip_done else set()
+    runs = [(d, s, m) for d in args.datasets for s in args.seeds for m in args.methods
+            if (m, d, s) not in skip]
+    if args.dry_run:
+        print("\n".join(f"{d} seed {s} {m}" for d, s, m in runs))
+        return 0
+    env = thread_env(args.threads)
+    argv_used = sys.argv[1:] if argv is None else argv
+    context = {
+        "command": relative_paths(shlex.join(["python", "-m", "benchmarks.suite", *argv_used])),
+        **provenance(),
+        "threads_env": {v: env[v] for v in THREAD_VARS},
+        "niceness": os.nice(0),
+        "machine": machine_info(),
+    }
+    neuncut_params = dict(QUICK_NEUNCUT) if args.quick else {}
+    print(f"{len(runs)} runs -> {args.results}", flush=True)
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="neuncut-suite-") as tmp:
+        folder = Path(tmp)
+        prepare_data(sorted({d for d, _, _ in runs}), folder, env, args.timeout)
+        for i, (dataset, seed, method) in enumerate(runs, 1):
+            head = f"[{i}/{len(runs)}] {dataset} seed {seed} {method}"
+            meta_file, error_file = folder / f"{dataset}.json", folder / f"{dataset}.error"
+            load_before = os.getloadavg()[0]
+            if error_file.exists():
+                answer = {"status": "error", "wall_s": 0.0,
+                          "error": "data set not available: " + error_file.read_text()}
+            else:
+                request = {"method": method, "dataset": dataset, "seed": seed,
+                           "neuncut_params": neuncut_params if method == "neuncut" else {}}
+                answer = run_one(request, folder, env, args.timeout)
+            meta = json.loads(meta_file.read_text()) if meta_file.exists() else {}
+            line = {
+                "schema": SCHEMA_VERSION,
+                "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                "method": method, "dataset": dataset, "family": SETS[dataset].family,
+                "seed": seed, "quick": args.quick, **meta,
+                "neuncut_params": neuncut_params if method == "neuncut" else None,
+                **answer,
+                "loadavg_before": load_before, "loadavg_after": os.getloadavg()[0],
+                **context,
+            }
+            with args.results.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(line) + "\n")
+            print(f"{head}: {_summary(line)} ({line['wall_s']:.1f}s)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
