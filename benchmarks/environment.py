@@ -15,6 +15,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 #: Options that only say where the output goes: a recorded command leaves them out.
@@ -162,3 +164,16 @@ def describe_machine(machine: dict[str, Any]) -> str:
         f"{machine.get('cpu_model')}, {machine.get('cpu_count')} CPUs, "
         f"{machine.get('ram_gb')} GiB RAM, {machine.get('platform')}"
     )
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with numpy scalars, tuples and other objects turned into JSON types."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return repr(value)

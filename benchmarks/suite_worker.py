@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.environment import jsonable
 from benchmarks.suite_scores import NOT_SCORED, noise_as_cluster, score
 
 #: The methods, each with the defaults the issue asks for; ``k`` is the reference k.
@@ -73,23 +74,10 @@ def _limit_torch_threads() -> int | None:
     return torch.get_num_threads()
 
 
-def _jsonable(value: Any) -> Any:
-    """``value`` with numpy scalars and tuples turned into JSON types, other objects repr'd."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return repr(value)
-
-
 def _neuncut_state(model: Any) -> dict[str, Any]:
     """The fitted ``init_ncut_`` and a few other public fitted attributes, where present."""
     names = ("init_ncut_", "sigma_", "penalty_", "n_iter_")
-    return {n: _jsonable(getattr(model, n)) for n in names if hasattr(model, n)}
+    return {n: jsonable(getattr(model, n)) for n in names if hasattr(model, n)}
 
 
 def execute(request: dict[str, Any]) -> dict[str, Any]:
@@ -113,7 +101,7 @@ def execute(request: dict[str, Any]) -> dict[str, Any]:
     scored = noise_as_cluster(labels) if out["n_noise_predicted"] else labels
     out.update(score(y, scored))
     out["n_clusters_found"] = int(len(np.unique(scored)))
-    out["params"] = _jsonable(model.get_params())
+    out["params"] = jsonable(model.get_params())
     if method == "neuncut":
         out["neuncut_fitted"] = _neuncut_state(model)
         out["init_ncut_"] = out["neuncut_fitted"].get("init_ncut_")
@@ -171,7 +159,7 @@ def main(request_file: str) -> int:
     if request["method"] == "neuncut" and "neuncut" in sys.modules:
         result["neuncut_version"] = getattr(sys.modules["neuncut"], "__version__", None)
     result["versions"] = versions()
-    Path(request["result"]).write_text(json.dumps(_jsonable(result)))
+    Path(request["result"]).write_text(json.dumps(jsonable(result)))
     return 0
 
 

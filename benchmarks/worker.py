@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.data import load_prepared
-from benchmarks.environment import library_versions
+from benchmarks.environment import jsonable, library_versions
 from benchmarks.grid import RunSpec
 
 
@@ -80,19 +80,6 @@ def execute(spec: RunSpec, data_folder: Path) -> dict[str, Any]:
     }
 
 
-def _jsonable(value: Any) -> Any:
-    """``value`` with numpy scalars, tuples and other objects turned into JSON types."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return repr(value)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the spec file ``argv[0]`` on the data folder ``argv[2]``, write the result to
     ``argv[1]``; exit status 0 even when the run fails (the result says so)."""
@@ -110,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     result["peak_rss_mb"] = _rss_mb()
     result["peak_rss_children_mb"] = _rss_mb(resource.RUSAGE_CHILDREN)
     result["versions"] = library_versions()
-    Path(result_file).write_text(json.dumps(_jsonable(result)))
+    Path(result_file).write_text(json.dumps(jsonable(result)))
     return 0
 
 
