@@ -2,7 +2,7 @@
 
     python -m benchmarks.suite                      # every method, set and seed 0-4
     python -m benchmarks.suite --methods neuncut genie --datasets synthetic --seeds 0 1
-    python -m benchmarks.suite --quick --results /tmp/suite-quick.jsonl   # smoke, ~20 s
+    python -m benchmarks.suite --quick                   # smoke, ~20 s
     python -m benchmarks.suite --report             # benchmarks/SUITE.md from suite.jsonl
 
 Data sets (:mod:`benchmarks.suite_data`): scikit-learn's iris, wine, breast cancer and digits

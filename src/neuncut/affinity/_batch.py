@@ -1,16 +1,6 @@
-"""Affinity graphs: dense ones inside a minibatch, sparse ones over the warm-start subsample.
+"""Batch graphs: dense affinities inside one minibatch, and how the estimator picks one.
 
-Batch graphs (:func:`rbf_affinity`, :func:`self_tuning_knn_affinity`) map a batch of points
-``X`` (B, n_features) to a dense, symmetric, non-negative torch matrix ``W`` (B, B) with unit
-self-loops (``W_ii = 1``, as in the authors' code). Self-loops add the same constant to every
-degree and change no cut, but they keep every degree positive, so a point with no neighbour
-in the batch never divides by zero in the loss. Memory is O(B^2): distances come from
-:func:`torch.cdist`, never from a (B, B, n_features) broadcast.
-
-Subsample graphs (:func:`self_tuning_knn_graph`, :func:`fuzzy_knn_graph`) are scipy sparse
-matrices without self-loops over the whole warm-start subsample: the self-tuning one is the
-sparse twin of the batch graph (same formula, all points instead of one batch), the fuzzy one
-is UMAP's, which the neighbour embedding lays out.
+See :mod:`neuncut.affinity` for the conventions (unit self-loops, O(B^2) memory).
 """
 
 from __future__ import annotations
@@ -19,23 +9,18 @@ import math
 from collections.abc import Callable
 from functools import partial
 
-import numpy as np
-import scipy.sparse
 import torch
-from sklearn.neighbors import NearestNeighbors, kneighbors_graph
 
 __all__ = [
     "AffinityFactory",
     "AffinityFn",
     "choose_sigma",
-    "fuzzy_knn_graph",
     "graph_factory",
     "make_affinity",
     "median_heuristic_sigma",
     "power_of_two_scale",
     "rbf_affinity",
     "self_tuning_knn_affinity",
-    "self_tuning_knn_graph",
     "squared_distances",
 ]
 
@@ -47,8 +32,6 @@ AffinityFactory = Callable[[float | None], AffinityFn]
 # Relative floor for local scales and squared distances: duplicates (distance 0) must not
 # produce 0/0 in the kernel.
 _TINY = 1e-12
-# Bisection steps for the local scale of each point in the fuzzy graph.
-_BISECTION_STEPS = 64
 
 
 def squared_distances(X: torch.Tensor) -> torch.Tensor:
@@ -337,95 +320,3 @@ def choose_sigma(
         return float(sigma)
     idx = torch.randperm(X.shape[0], generator=generator)[:sample_size]
     return median_heuristic_sigma(X[idx])
-
-
-def self_tuning_knn_graph(X: np.ndarray, n_neighbors: int) -> scipy.sparse.csr_matrix:
-    r"""Sparse twin of :func:`self_tuning_knn_affinity` over all of X, without self-loops.
-
-    :math:`W_{ij} = \exp(-\|x_i - x_j\|^2 / \sigma_i \sigma_j)` on the union of the kNN
-    relations, :math:`\sigma_i` the distance to the k-th neighbour. The warm start partitions
-    this graph, so the partition it distills is one the batch loss agrees with.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n, n_features)
-    n_neighbors : int
-        Neighbours per point, clipped to n - 1.
-
-    Returns
-    -------
-    W : csr_matrix of shape (n, n), symmetric, zero diagonal.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> W = self_tuning_knn_graph(np.array([[0.0], [1.0], [3.0]]), 1)
-    >>> np.round(W.toarray(), 3)
-    array([[0.   , 0.368, 0.   ],
-           [0.368, 0.   , 0.135],
-           [0.   , 0.135, 0.   ]])
-    """
-    k = max(1, min(n_neighbors, X.shape[0] - 1))
-    D = kneighbors_graph(X, k, mode="distance", include_self=False).tocoo()
-    scale = np.zeros(X.shape[0])
-    np.maximum.at(scale, D.row, D.data)
-    floor = np.finfo(np.float64).tiny
-    denom = np.maximum(scale[D.row] * scale[D.col], floor)
-    w = np.exp(-(D.data.astype(np.float64) ** 2) / denom)
-    W = scipy.sparse.csr_matrix((w, (D.row, D.col)), shape=D.shape)
-    return W.maximum(W.T).tocsr()
-
-
-def fuzzy_knn_graph(X: np.ndarray, n_neighbors: int) -> scipy.sparse.csr_matrix:
-    r"""UMAP's fuzzy kNN graph: local, density-adaptive memberships joined by fuzzy union.
-
-    For each point i with neighbour distances :math:`d_{ij}` (j among its ``n_neighbors``
-    nearest), :math:`\rho_i = \min_j d_{ij}` and :math:`s_i > 0` solves
-    :math:`\sum_j \exp(-(d_{ij} - \rho_i) / s_i) = \log_2(\text{n\_neighbors})` (bisection);
-    :math:`P_{ij} = \exp(-(d_{ij} - \rho_i) / s_i)` and :math:`W = P + P^\top - P \circ P^\top`.
-    Every point's nearest neighbour has membership 1, so no point is isolated, whatever the
-    local density (McInnes, Healy, Melville, arXiv:1802.03426, 2018).
-
-    Parameters
-    ----------
-    X : ndarray of shape (n, n_features)
-    n_neighbors : int
-
-    Returns
-    -------
-    W : csr_matrix of shape (n, n), symmetric, entries in (0, 1], zero diagonal.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> W = fuzzy_knn_graph(np.array([[0.0], [1.0], [3.0], [7.0]]), 2)
-    >>> bool(abs(W - W.T).max() == 0), float(W.max())
-    (True, 1.0)
-    """
-    n = X.shape[0]
-    k = max(1, min(n_neighbors, n - 1))
-    dist, ind = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)
-    # the first column is the point itself, except among duplicates: drop the self column
-    # where it is found, else the last one
-    self_col = np.where((ind == np.arange(n)[:, None]).any(axis=1),
-                        (ind == np.arange(n)[:, None]).argmax(axis=1), k)
-    keep = np.ones_like(ind, dtype=bool)
-    keep[np.arange(n), self_col] = False
-    dist = dist[keep].reshape(n, k).astype(np.float64)
-    ind = ind[keep].reshape(n, k)
-    excess = np.maximum(dist - dist[:, :1], 0.0)
-    target = np.log2(k) if k > 1 else 1.0
-    lo, hi = np.zeros((n, 1)), np.full((n, 1), np.inf)
-    s = np.ones((n, 1))
-    for _ in range(_BISECTION_STEPS):
-        too_big = np.exp(-excess / s).sum(axis=1, keepdims=True) > target
-        hi = np.where(too_big, s, hi)
-        lo = np.where(too_big, lo, s)
-        s = np.where(np.isinf(hi), 2.0 * s, 0.5 * (lo + hi))
-    P = scipy.sparse.csr_matrix(
-        (np.exp(-excess / s).ravel(), (np.repeat(np.arange(n), k), ind.ravel())), shape=(n, n)
-    )
-    W = (P + P.T - P.multiply(P.T)).tocsr()
-    W.setdiag(0.0)
-    W.eliminate_zeros()
-    return W

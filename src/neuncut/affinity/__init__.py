@@ -1,0 +1,43 @@
+"""Affinity graphs: dense ones inside a minibatch, sparse ones over the warm-start subsample.
+
+Batch graphs (:func:`rbf_affinity`, :func:`self_tuning_knn_affinity`) map a batch of points
+``X`` (B, n_features) to a dense, symmetric, non-negative torch matrix ``W`` (B, B) with unit
+self-loops (``W_ii = 1``, as in the authors' code). Self-loops add the same constant to every
+degree and change no cut, but they keep every degree positive, so a point with no neighbour
+in the batch never divides by zero in the loss. Memory is O(B^2): distances come from
+:func:`torch.cdist`, never from a (B, B, n_features) broadcast.
+
+Subsample graphs (:func:`self_tuning_knn_graph`, :func:`fuzzy_knn_graph`) are scipy sparse
+matrices without self-loops over the whole warm-start subsample: the self-tuning one is the
+sparse twin of the batch graph (same formula, all points instead of one batch), the fuzzy one
+is UMAP's, which the neighbour embedding lays out.
+"""
+
+from ._batch import (
+    AffinityFactory,
+    AffinityFn,
+    choose_sigma,
+    graph_factory,
+    make_affinity,
+    median_heuristic_sigma,
+    power_of_two_scale,
+    rbf_affinity,
+    self_tuning_knn_affinity,
+    squared_distances,
+)
+from ._subsample import fuzzy_knn_graph, self_tuning_knn_graph
+
+__all__ = [
+    "AffinityFactory",
+    "AffinityFn",
+    "choose_sigma",
+    "fuzzy_knn_graph",
+    "graph_factory",
+    "make_affinity",
+    "median_heuristic_sigma",
+    "power_of_two_scale",
+    "rbf_affinity",
+    "self_tuning_knn_affinity",
+    "self_tuning_knn_graph",
+    "squared_distances",
+]

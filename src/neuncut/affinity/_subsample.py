@@ -1,0 +1,105 @@
+"""Subsample graphs: sparse kNN graphs over all the warm start's points, without self-loops."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse
+from sklearn.neighbors import NearestNeighbors, kneighbors_graph
+
+__all__ = ["fuzzy_knn_graph", "self_tuning_knn_graph"]
+
+# Bisection steps for the local scale of each point in the fuzzy graph.
+_BISECTION_STEPS = 64
+
+
+def self_tuning_knn_graph(X: np.ndarray, n_neighbors: int) -> scipy.sparse.csr_matrix:
+    r"""Sparse twin of :func:`neuncut.affinity.self_tuning_knn_affinity` over all of X, no
+    self-loops.
+
+    :math:`W_{ij} = \exp(-\|x_i - x_j\|^2 / \sigma_i \sigma_j)` on the union of the kNN
+    relations, :math:`\sigma_i` the distance to the k-th neighbour. The warm start partitions
+    this graph, so the partition it distills is one the batch loss agrees with.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, n_features)
+    n_neighbors : int
+        Neighbours per point, clipped to n - 1.
+
+    Returns
+    -------
+    W : csr_matrix of shape (n, n), symmetric, zero diagonal.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> W = self_tuning_knn_graph(np.array([[0.0], [1.0], [3.0]]), 1)
+    >>> np.round(W.toarray(), 3)
+    array([[0.   , 0.368, 0.   ],
+           [0.368, 0.   , 0.135],
+           [0.   , 0.135, 0.   ]])
+    """
+    k = max(1, min(n_neighbors, X.shape[0] - 1))
+    D = kneighbors_graph(X, k, mode="distance", include_self=False).tocoo()
+    scale = np.zeros(X.shape[0])
+    np.maximum.at(scale, D.row, D.data)
+    floor = np.finfo(np.float64).tiny
+    denom = np.maximum(scale[D.row] * scale[D.col], floor)
+    w = np.exp(-(D.data.astype(np.float64) ** 2) / denom)
+    W = scipy.sparse.csr_matrix((w, (D.row, D.col)), shape=D.shape)
+    return W.maximum(W.T).tocsr()
+
+
+def fuzzy_knn_graph(X: np.ndarray, n_neighbors: int) -> scipy.sparse.csr_matrix:
+    r"""UMAP's fuzzy kNN graph: local, density-adaptive memberships joined by fuzzy union.
+
+    For each point i with neighbour distances :math:`d_{ij}` (j among its ``n_neighbors``
+    nearest), :math:`\rho_i = \min_j d_{ij}` and :math:`s_i > 0` solves
+    :math:`\sum_j \exp(-(d_{ij} - \rho_i) / s_i) = \log_2(\text{n\_neighbors})` (bisection);
+    :math:`P_{ij} = \exp(-(d_{ij} - \rho_i) / s_i)` and :math:`W = P + P^\top - P \circ P^\top`.
+    Every point's nearest neighbour has membership 1, so no point is isolated, whatever the
+    local density (McInnes, Healy, Melville, arXiv:1802.03426, 2018).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, n_features)
+    n_neighbors : int
+
+    Returns
+    -------
+    W : csr_matrix of shape (n, n), symmetric, entries in (0, 1], zero diagonal.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> W = fuzzy_knn_graph(np.array([[0.0], [1.0], [3.0], [7.0]]), 2)
+    >>> bool(abs(W - W.T).max() == 0), float(W.max())
+    (True, 1.0)
+    """
+    n = X.shape[0]
+    k = max(1, min(n_neighbors, n - 1))
+    dist, ind = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)
+    # the first column is the point itself, except among duplicates: drop the self column
+    # where it is found, else the last one
+    self_col = np.where((ind == np.arange(n)[:, None]).any(axis=1),
+                        (ind == np.arange(n)[:, None]).argmax(axis=1), k)
+    keep = np.ones_like(ind, dtype=bool)
+    keep[np.arange(n), self_col] = False
+    dist = dist[keep].reshape(n, k).astype(np.float64)
+    ind = ind[keep].reshape(n, k)
+    excess = np.maximum(dist - dist[:, :1], 0.0)
+    target = np.log2(k) if k > 1 else 1.0
+    lo, hi = np.zeros((n, 1)), np.full((n, 1), np.inf)
+    s = np.ones((n, 1))
+    for _ in range(_BISECTION_STEPS):
+        too_big = np.exp(-excess / s).sum(axis=1, keepdims=True) > target
+        hi = np.where(too_big, s, hi)
+        lo = np.where(too_big, lo, s)
+        s = np.where(np.isinf(hi), 2.0 * s, 0.5 * (lo + hi))
+    P = scipy.sparse.csr_matrix(
+        (np.exp(-excess / s).ravel(), (np.repeat(np.arange(n), k), ind.ravel())), shape=(n, n)
+    )
+    W = (P + P.T - P.multiply(P.T)).tocsr()
+    W.setdiag(0.0)
+    W.eliminate_zeros()
+    return W
