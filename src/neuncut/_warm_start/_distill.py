@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-from .._batches import iter_batches
+from .._batches import iter_batches, n_batches_per_epoch
 from .._training import cosine_adam, finite_state
 
 __all__ = ["distill", "distill_partition"]
@@ -57,7 +57,7 @@ def distill(
     RuntimeError
         If the weights became non-finite.
     """
-    n_batches = max(1, math.ceil(X.shape[0] / batch_size))
+    n_batches = n_batches_per_epoch(X.shape[0], batch_size)
     opt, sched = cosine_adam(network, lr, 0.0, epochs * n_batches)
     network.train()
     for _ in range(epochs):
@@ -91,7 +91,7 @@ def distill_partition(
     labels : LongTensor of shape (n,)
     generator : torch.Generator
     """
-    n_batches = math.ceil(X.shape[0] / _DISTILL_BATCH)
+    n_batches = n_batches_per_epoch(X.shape[0], _DISTILL_BATCH)
     distill(
         network, X, labels, epochs=math.ceil(_DISTILL_STEPS / n_batches),
         batch_size=_DISTILL_BATCH, lr=_DISTILL_LR, generator=generator, tol=_DISTILL_TOL,
