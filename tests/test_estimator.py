@@ -490,3 +490,12 @@ def test_set_params_after_fit_does_not_break_predict(blobs3) -> None:
     model.set_params(n_clusters=5)
     np.testing.assert_array_equal(model.predict(X), labels)
     assert model.predict_proba(X).shape == (len(X), 3)
+
+
+def test_timings_split_the_warm_start(blobs3) -> None:
+    X, _ = blobs3
+    model = fast(n_clusters=3).fit(X)  # init="kmeans", penalty chosen
+    assert set(model.timings_) == {"init", "init/graph_check", "init/kmeans", "init/distill",
+                                   "init/penalty", "train", "label"}
+    parts = sum(t for name, t in model.timings_.items() if name.startswith("init/"))
+    assert 0.0 <= parts <= model.timings_["init"]

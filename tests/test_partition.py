@@ -12,7 +12,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from neuncut._warm_start._candidates import embedding_labels, initial_partition
 from neuncut._warm_start._embedding import _torch_threads, neighbor_embedding
-from neuncut.affinity import fuzzy_knn_graph, self_tuning_knn_graph
+from neuncut.affinity import fuzzy_knn_graph, knn_search, self_tuning_knn_graph
 from neuncut.loss import ncut_loss, normalized_cut
 
 
@@ -117,3 +117,22 @@ def test_initial_partition_single_candidate_and_trivial_cases() -> None:
     assert (labels == 0).all() and set(ncuts.values()) == {0.0}
     with pytest.raises(ValueError, match="candidates"):
         initial_partition(X, 2, 5, np.random.default_rng(0), ("bogus",))
+
+
+def test_one_knn_search_serves_both_graphs() -> None:
+    X = np.random.default_rng(3).normal(size=(80, 3))
+    X[5] = X[6] = X[7]  # duplicates: the point itself may not come first
+    neighbors = knn_search(X, 6)
+    assert neighbors[1].shape == (80, 6)
+    assert not (neighbors[1] == np.arange(80)[:, None]).any()
+    for build in (self_tuning_knn_graph, fuzzy_knn_graph):
+        shared = build(X, 6, neighbors=neighbors).toarray()
+        np.testing.assert_array_equal(shared, build(X, 6).toarray())
+
+
+def test_initial_partition_times_its_stages() -> None:
+    X, _ = make_blobs(120, centers=3, random_state=0)
+    timings: dict[str, float] = {}
+    initial_partition(X, 3, 10, np.random.default_rng(0), timings=timings)
+    assert set(timings) == {"init/knn", "init/spectral", "init/layout", "init/kmeans"}
+    assert all(t >= 0.0 for t in timings.values())

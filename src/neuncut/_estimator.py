@@ -9,9 +9,7 @@ module only wires them together. ``docs/architecture.rst`` maps the package.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -33,6 +31,7 @@ from ._network import (
     predict_logits,
     resolve_device,
 )
+from ._timing import timed
 from ._training import TrainingLog, objective, train_ncut
 from ._validation import PARAMETER_CONSTRAINTS, check_fit_input, check_rows
 from ._warm_start import WarmStart, initialize
@@ -138,7 +137,9 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         Minibatch steps of Ncut training run.
     timings_ : dict of str to float
         Wall-clock seconds of the stages of the last fit: ``"init"`` (scale, warm start and
-        penalty), ``"train"`` (Ncut training) and ``"label"`` (labelling every row of X).
+        penalty), ``"train"`` (Ncut training) and ``"label"`` (labelling every row of X);
+        ``"init/..."`` keys split ``"init"`` (``graph_check``, ``knn``, ``spectral``,
+        ``layout``, ``kmeans``, ``distill``, ``penalty``; those a fit ran).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined only when X has string column names.
@@ -251,7 +252,7 @@ class NeuNcut(ClusterMixin, BaseEstimator):
                                 module=network, generator=torch_gen)
         self.sigma_, self.penalty_, self.init_ncut_ = init.sigma, init.penalty, init.init_ncut
         timings = init.timings
-        with _timed(timings, "train"):
+        with timed(timings, "train"):
             log = train_ncut(
                 network, Xt, self._affinity_fn(Xt), penalty=self.penalty_,
                 epochs=self.max_epochs, batch_size=self.batch_size, lr=self.learning_rate,
@@ -260,7 +261,7 @@ class NeuNcut(ClusterMixin, BaseEstimator):
                 on_epoch_end=resumed.writer(network, torch_gen, train_idx, init),
             )
         self._set_training_results(network, log)
-        with _timed(timings, "label"):
+        with timed(timings, "label"):
             self.labels_ = map_row_slices(partial(self._label, in_memory=in_memory), X)
         self.timings_ = timings
         logger.log(logging.INFO if self.verbose >= 2 else logging.DEBUG, "times %s", timings)
@@ -388,12 +389,3 @@ def _logits(network: MembershipNetwork, X: np.ndarray) -> np.ndarray:
     """Logits of validated rows X."""
     return predict_logits(network, X, chunk_size=PREDICT_CHUNK)
 
-
-@contextmanager
-def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
-    """Add the wall-clock seconds of the block to ``timings[stage]``."""
-    t0 = time.perf_counter()
-    try:
-        yield
-    finally:
-        timings[stage] = time.perf_counter() - t0

@@ -21,6 +21,7 @@ from sklearn.cluster import KMeans
 
 from .._diagnostics import check_batch_graph
 from .._network import MembershipNetwork
+from .._timing import timed
 from ..affinity import choose_sigma, graph_factory, power_of_two_scale
 from ..penalty import select_penalty
 from ._candidates import CANDIDATES, initial_partition
@@ -86,38 +87,47 @@ def initialize(
     """
     t0 = time.perf_counter()
     s = settings
-    sigma = choose_sigma(s.affinity, s.sigma, Xt, sample_size=s.batch_size, generator=torch_gen)
-    network.set_standardization(Xt)
-    affinity = graph_factory(s.affinity, s.n_neighbors, Xt)(sigma)
-    # A copy of the generator: the check must not change the batches training draws.
-    check_batch_graph(
-        Xt, affinity, batch_size=s.batch_size, n_clusters=s.n_clusters,
-        generator=torch.Generator().set_state(torch_gen.get_state()),
-    )
+    timings: dict[str, float] = {}
+    with timed(timings, "init/graph_check"):
+        sigma = choose_sigma(s.affinity, s.sigma, Xt, sample_size=s.batch_size,
+                             generator=torch_gen)
+        network.set_standardization(Xt)
+        affinity = graph_factory(s.affinity, s.n_neighbors, Xt)(sigma)
+        # A copy of the generator: the check must not change the batches training draws.
+        check_batch_graph(
+            Xt, affinity, batch_size=s.batch_size, n_clusters=s.n_clusters,
+            generator=torch.Generator().set_state(torch_gen.get_state()),
+        )
     ref_X, ref_labels, init_ncut = None, None, {}
     if uses_warm_start(s.init, s.penalty):
         if s.verbose:
             n_ref = min(s.init_size, Xt.shape[0])
             logger.info("warm start: %s partition of %d points", s.init, n_ref)
-        ref_X, ref_labels, init_ncut = reference_partition(Xt, s, np_rng)
+        ref_X, ref_labels, init_ncut = reference_partition(Xt, s, np_rng, timings=timings)
         if s.init != "random":
-            distill_partition(network, ref_X, ref_labels, torch_gen)
+            with timed(timings, "init/distill"):
+                distill_partition(network, ref_X, ref_labels, torch_gen)
     if s.penalty is None:
-        penalty = select_penalty(
-            ref_X, ref_labels, affinity, batch_size=s.batch_size, n_clusters=s.n_clusters,
-            generator=torch_gen,
-        )
+        with timed(timings, "init/penalty"):
+            penalty = select_penalty(
+                ref_X, ref_labels, affinity, batch_size=s.batch_size, n_clusters=s.n_clusters,
+                generator=torch_gen,
+            )
     else:
         penalty = float(s.penalty)
-    elapsed = time.perf_counter() - t0
+    timings = {"init": time.perf_counter() - t0, **timings}
     if s.verbose:
         logger.info("warm start took %.1f s; candidates' Ncut %s; penalty %.4g",
-                    elapsed, init_ncut, penalty)
-    return Initialization(sigma, penalty, init_ncut, {"init": elapsed})
+                    timings["init"], init_ncut, penalty)
+    return Initialization(sigma, penalty, init_ncut, timings)
 
 
 def reference_partition(
-    X: torch.Tensor, settings: WarmStart, rng: np.random.Generator
+    X: torch.Tensor,
+    settings: WarmStart,
+    rng: np.random.Generator,
+    *,
+    timings: dict[str, float] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, dict[str, float]]:
     """A label-free partition of ``init_size`` rows of X: the warm start's reference.
 
@@ -131,6 +141,8 @@ def reference_partition(
     X : Tensor of shape (n, n_features)
     settings : WarmStart
     rng : numpy Generator
+    timings : dict, optional
+        Receives the seconds of the partition's stages (``"init/knn"``, ...).
 
     Returns
     -------
@@ -149,13 +161,15 @@ def reference_partition(
     k = settings.n_clusters
     if settings.init in ("auto", *CANDIDATES):
         candidates = CANDIDATES if settings.init == "auto" else (settings.init,)
-        labels, ncuts = initial_partition(X_np, k, settings.n_neighbors, rng, candidates)
+        labels, ncuts = initial_partition(X_np, k, settings.n_neighbors, rng, candidates,
+                                          timings=timings)
     else:
         seed = int(rng.integers(2**31 - 1))
         # Divided by a power of two (exact: the same partition), so that the squared
         # distances of data near the float32 limit (|x| ~ 1e30) do not overflow.
         X_np = X_np / np.float32(power_of_two_scale(X_ref))
-        labels = KMeans(k, n_init=3, random_state=seed).fit_predict(X_np)
+        with timed(timings, "init/kmeans"):
+            labels = KMeans(k, n_init=3, random_state=seed).fit_predict(X_np)
     return X_ref, torch.from_numpy(labels.astype(np.int64)).to(X.device), ncuts
 
 

@@ -21,7 +21,9 @@ import logging
 import numpy as np
 from sklearn.cluster import KMeans
 
-from ..affinity import fuzzy_knn_graph, self_tuning_knn_graph
+from .._timing import timed
+from ..affinity import fuzzy_knn_graph, knn_search, self_tuning_knn_graph
+from ..affinity._subsample import Neighbors
 from ..loss import normalized_cut
 from ._embedding import neighbor_embedding
 from ._spectral import spectral_partition
@@ -38,7 +40,13 @@ _KMEANS_INITS = 20
 
 
 def embedding_labels(
-    X: np.ndarray, n_clusters: int, n_neighbors: int, rng: np.random.Generator
+    X: np.ndarray,
+    n_clusters: int,
+    n_neighbors: int,
+    rng: np.random.Generator,
+    *,
+    neighbors: Neighbors | None = None,
+    timings: dict[str, float] | None = None,
 ) -> np.ndarray:
     """k-means (20 inits) on the neighbour embedding of X in ``max(n_clusters, 2)`` dimensions.
 
@@ -52,6 +60,10 @@ def embedding_labels(
     n_clusters, n_neighbors : int
     rng : numpy Generator
         The one source of randomness (layout and k-means seeds).
+    neighbors : (distances, indices), optional
+        :func:`neuncut.affinity.knn_search` of X, if already computed.
+    timings : dict, optional
+        Receives the seconds of ``"init/layout"`` and ``"init/kmeans"``.
 
     Returns
     -------
@@ -66,10 +78,14 @@ def embedding_labels(
     >>> bool((labels[:100] == labels[0]).all() and (labels[100:] != labels[0]).all())
     True
     """
-    W = fuzzy_knn_graph(X, n_neighbors)
-    Z = neighbor_embedding(W, max(n_clusters, 2), n_epochs=_EMBEDDING_EPOCHS, rng=rng)
-    km = KMeans(n_clusters, n_init=_KMEANS_INITS, random_state=int(rng.integers(2**31 - 1)))
-    return km.fit_predict(Z).astype(np.int64)
+    with timed(timings, "init/layout"):
+        W = fuzzy_knn_graph(X, n_neighbors, neighbors=neighbors)
+        Z = neighbor_embedding(W, max(n_clusters, 2), n_epochs=_EMBEDDING_EPOCHS, rng=rng)
+    with timed(timings, "init/kmeans"):
+        seed = int(rng.integers(2**31 - 1))
+        return KMeans(n_clusters, n_init=_KMEANS_INITS, random_state=seed).fit_predict(Z).astype(
+            np.int64
+        )
 
 
 def initial_partition(
@@ -78,6 +94,8 @@ def initial_partition(
     n_neighbors: int,
     rng: np.random.Generator,
     candidates: tuple[str, ...] = CANDIDATES,
+    *,
+    timings: dict[str, float] | None = None,
 ) -> tuple[np.ndarray, dict[str, float]]:
     """The lowest-Ncut partition of X among ``candidates``, and every candidate's Ncut.
 
@@ -89,6 +107,9 @@ def initial_partition(
         The one source of randomness, drawn from in the order of ``candidates``.
     candidates : tuple of {"spectral", "embedding"}
         One candidate skips the comparison (its Ncut is still reported).
+    timings : dict, optional
+        Receives the seconds of each stage: ``"init/knn"`` (one kNN search for every graph),
+        ``"init/spectral"``, ``"init/layout"``, ``"init/kmeans"``.
 
     Returns
     -------
@@ -108,13 +129,18 @@ def initial_partition(
     """
     if n_clusters == 1 or X.shape[0] < 2:  # one cluster, or one point: nothing to cut
         return np.zeros(X.shape[0], dtype=np.int64), {name: 0.0 for name in candidates}
-    A = self_tuning_knn_graph(X, n_neighbors)
+    with timed(timings, "init/knn"):
+        neighbors = knn_search(X, n_neighbors)
+        A = self_tuning_knn_graph(X, n_neighbors, neighbors=neighbors)
     found: dict[str, np.ndarray] = {}
     for name in candidates:
         if name == "spectral":
-            found[name] = spectral_partition(A, n_clusters, rng)
+            with timed(timings, "init/spectral"):
+                found[name] = spectral_partition(A, n_clusters, rng)
         elif name == "embedding":
-            found[name] = embedding_labels(X, n_clusters, n_neighbors, rng)
+            found[name] = embedding_labels(
+                X, n_clusters, n_neighbors, rng, neighbors=neighbors, timings=timings
+            )
         else:
             raise ValueError(f"candidates={candidates!r}: each must be one of {CANDIDATES}.")
     ncuts = {name: normalized_cut(A, labels, n_clusters) for name, labels in found.items()}

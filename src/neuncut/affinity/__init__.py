@@ -25,13 +25,14 @@ from ._batch import (
     self_tuning_knn_affinity,
     squared_distances,
 )
-from ._subsample import fuzzy_knn_graph, self_tuning_knn_graph
+from ._subsample import fuzzy_knn_graph, knn_search, self_tuning_knn_graph
 
 __all__ = [
     "AffinityFactory",
     "AffinityFn",
     "choose_sigma",
     "fuzzy_knn_graph",
+    "knn_search",
     "graph_factory",
     "make_affinity",
     "median_heuristic_sigma",

@@ -4,15 +4,55 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse
-from sklearn.neighbors import NearestNeighbors, kneighbors_graph
+from sklearn.neighbors import NearestNeighbors
 
-__all__ = ["fuzzy_knn_graph", "self_tuning_knn_graph"]
+__all__ = ["Neighbors", "fuzzy_knn_graph", "knn_search", "self_tuning_knn_graph"]
+
+# (distances, indices), each of shape (n, k): every point's k nearest other points, nearest first.
+Neighbors = tuple[np.ndarray, np.ndarray]
 
 # Bisection steps for the local scale of each point in the fuzzy graph.
 _BISECTION_STEPS = 64
 
 
-def self_tuning_knn_graph(X: np.ndarray, n_neighbors: int) -> scipy.sparse.csr_matrix:
+def knn_search(X: np.ndarray, n_neighbors: int) -> Neighbors:
+    """Each point's ``n_neighbors`` nearest other points (exact, scikit-learn), nearest first.
+
+    One search serves every graph of the warm start (:func:`self_tuning_knn_graph`,
+    :func:`fuzzy_knn_graph`). Among duplicate points the point itself may not come first: its
+    own column is dropped where it is found, else the farthest one.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, n_features)
+    n_neighbors : int
+        Clipped to n - 1 (at least 1).
+
+    Returns
+    -------
+    distances : ndarray of shape (n, k), float64
+    indices : ndarray of shape (n, k), int64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> dist, ind = knn_search(np.array([[0.0], [1.0], [3.0]]), 1)
+    >>> ind.ravel().tolist(), dist.ravel().tolist()
+    ([1, 0, 1], [1.0, 1.0, 2.0])
+    """
+    n = X.shape[0]
+    k = max(1, min(n_neighbors, n - 1))
+    dist, ind = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)
+    is_self = ind == np.arange(n)[:, None]
+    self_col = np.where(is_self.any(axis=1), is_self.argmax(axis=1), k)
+    keep = np.ones_like(ind, dtype=bool)
+    keep[np.arange(n), self_col] = False
+    return dist[keep].reshape(n, k).astype(np.float64), ind[keep].reshape(n, k)
+
+
+def self_tuning_knn_graph(
+    X: np.ndarray, n_neighbors: int, *, neighbors: Neighbors | None = None
+) -> scipy.sparse.csr_matrix:
     r"""Sparse twin of :func:`neuncut.affinity.self_tuning_knn_affinity` over all of X, no
     self-loops.
 
@@ -25,6 +65,8 @@ def self_tuning_knn_graph(X: np.ndarray, n_neighbors: int) -> scipy.sparse.csr_m
     X : ndarray of shape (n, n_features)
     n_neighbors : int
         Neighbours per point, clipped to n - 1.
+    neighbors : (distances, indices), optional
+        The result of :func:`knn_search` on X with ``n_neighbors``, if already computed.
 
     Returns
     -------
@@ -39,18 +81,20 @@ def self_tuning_knn_graph(X: np.ndarray, n_neighbors: int) -> scipy.sparse.csr_m
            [0.368, 0.   , 0.135],
            [0.   , 0.135, 0.   ]])
     """
-    k = max(1, min(n_neighbors, X.shape[0] - 1))
-    D = kneighbors_graph(X, k, mode="distance", include_self=False).tocoo()
-    scale = np.zeros(X.shape[0])
-    np.maximum.at(scale, D.row, D.data)
+    dist, ind = knn_search(X, n_neighbors) if neighbors is None else neighbors
+    n, k = ind.shape
+    rows = np.repeat(np.arange(n), k)
+    scale = dist.max(axis=1)  # distance to the k-th neighbour
     floor = np.finfo(np.float64).tiny
-    denom = np.maximum(scale[D.row] * scale[D.col], floor)
-    w = np.exp(-(D.data.astype(np.float64) ** 2) / denom)
-    W = scipy.sparse.csr_matrix((w, (D.row, D.col)), shape=D.shape)
+    denom = np.maximum(scale[rows] * scale[ind.ravel()], floor)
+    w = np.exp(-(dist.ravel() ** 2) / denom)
+    W = scipy.sparse.csr_matrix((w, (rows, ind.ravel())), shape=(n, n))
     return W.maximum(W.T).tocsr()
 
 
-def fuzzy_knn_graph(X: np.ndarray, n_neighbors: int) -> scipy.sparse.csr_matrix:
+def fuzzy_knn_graph(
+    X: np.ndarray, n_neighbors: int, *, neighbors: Neighbors | None = None
+) -> scipy.sparse.csr_matrix:
     r"""UMAP's fuzzy kNN graph: local, density-adaptive memberships joined by fuzzy union.
 
     For each point i with neighbour distances :math:`d_{ij}` (j among its ``n_neighbors``
@@ -64,6 +108,8 @@ def fuzzy_knn_graph(X: np.ndarray, n_neighbors: int) -> scipy.sparse.csr_matrix:
     ----------
     X : ndarray of shape (n, n_features)
     n_neighbors : int
+    neighbors : (distances, indices), optional
+        The result of :func:`knn_search` on X with ``n_neighbors``, if already computed.
 
     Returns
     -------
@@ -76,17 +122,8 @@ def fuzzy_knn_graph(X: np.ndarray, n_neighbors: int) -> scipy.sparse.csr_matrix:
     >>> bool(abs(W - W.T).max() == 0), float(W.max())
     (True, 1.0)
     """
-    n = X.shape[0]
-    k = max(1, min(n_neighbors, n - 1))
-    dist, ind = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)
-    # the first column is the point itself, except among duplicates: drop the self column
-    # where it is found, else the last one
-    self_col = np.where((ind == np.arange(n)[:, None]).any(axis=1),
-                        (ind == np.arange(n)[:, None]).argmax(axis=1), k)
-    keep = np.ones_like(ind, dtype=bool)
-    keep[np.arange(n), self_col] = False
-    dist = dist[keep].reshape(n, k).astype(np.float64)
-    ind = ind[keep].reshape(n, k)
+    dist, ind = knn_search(X, n_neighbors) if neighbors is None else neighbors
+    n, k = ind.shape
     excess = np.maximum(dist - dist[:, :1], 0.0)
     target = np.log2(k) if k > 1 else 1.0
     lo, hi = np.zeros((n, 1)), np.full((n, 1), np.inf)
