@@ -2,7 +2,7 @@
 
     python -m benchmarks.fit_speed --label after          # the grid and MNIST (~20 min)
     python -m benchmarks.fit_speed --label after --load   # also each neuncut fit beside a busy core
-    python -m benchmarks.fit_speed --quick                # a smoke test (seconds)
+    python -m benchmarks.fit_speed --quick --records R    # a smoke test (seconds; a small net)
     python -m benchmarks.fit_speed --report               # rewrite FIT_SPEED.md from the records
 
 Cases:
@@ -50,9 +50,8 @@ SIZES = (300, 3_000, 20_000, 100_000)
 DIMS = (2, 50, 500)
 TRAIN_SIZE = 20_000
 N_CLUSTERS = 10
-# Stages of neuncut's timings_, in the order fit runs them.
-STAGES = ("init/graph_check", "init/knn", "init/spectral", "init/layout", "init/kmeans",
-          "init/distill", "init/penalty", "train", "label")
+# --quick: a small network and the k-means warm start (a smoke test of the plumbing).
+QUICK_NEUNCUT = {"hidden_layer_sizes": (16,), "init": "kmeans", "max_epochs": 2}
 
 
 def all_cases(quick: bool) -> list[str]:
@@ -94,13 +93,14 @@ def load_case(case: str) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(X, dtype=np.float32), y
 
 
-def make_model(method: str, n_rows: int) -> Any:
+def make_model(method: str, n_rows: int, quick: bool = False) -> Any:
     """The method with its defaults and 10 clusters."""
     if method == "neuncut":
         from neuncut import NeuNcut
 
         return NeuNcut(N_CLUSTERS, random_state=0,
-                       train_size=TRAIN_SIZE if n_rows > TRAIN_SIZE else None)
+                       train_size=TRAIN_SIZE if n_rows > TRAIN_SIZE else None,
+                       **(QUICK_NEUNCUT if quick else {}))
     if method == "spectral":
         from sklearn.cluster import SpectralClustering
 
@@ -115,7 +115,7 @@ def make_model(method: str, n_rows: int) -> Any:
     return KMeans(N_CLUSTERS, random_state=0)
 
 
-def work(case: str, method: str) -> dict[str, Any]:
+def work(case: str, method: str, quick: bool = False) -> dict[str, Any]:
     """Warm up on 200 points, then time one fit of the case; scores for a sanity check."""
     import warnings
 
@@ -127,9 +127,9 @@ def work(case: str, method: str) -> dict[str, Any]:
     X, y = load_case(case)
     t0 = time.perf_counter()
     warm = np.random.default_rng(0).normal(size=(200, X.shape[1])).astype(np.float32)
-    make_model(method, 200).fit(warm)
+    make_model(method, 200, quick).fit(warm)
     warmup_s = time.perf_counter() - t0
-    model = make_model(method, X.shape[0])
+    model = make_model(method, X.shape[0], quick)
     t0 = time.perf_counter()
     labels = model.fit_predict(X)
     fit_s = time.perf_counter() - t0
@@ -156,9 +156,10 @@ def _commit_of(folder: Path) -> str | None:
 
 
 # ------------------------------------------------------------------------------ runner
-def run_worker(case: str, method: str, timeout: float) -> dict[str, Any]:
+def run_worker(case: str, method: str, timeout: float, quick: bool) -> dict[str, Any]:
     """One (case, method) in a fresh process; a failure or timeout becomes a record."""
-    cmd = [sys.executable, "-m", "benchmarks.fit_speed", "--worker", case, method]
+    cmd = [sys.executable, "-m", "benchmarks.fit_speed", "--worker", case, method,
+           "quick" if quick else "full"]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                               cwd=HERE.parent)
@@ -184,12 +185,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="also time neuncut beside one busy process")
     parser.add_argument("--quick", action="store_true", help="one small case (a smoke test)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per fit")
-    parser.add_argument("--records", type=Path, default=RECORDS)
+    parser.add_argument("--records", type=Path, default=RECORDS,
+                        help="JSON lines to append to; FIT_SPEED.md is written beside it")
     parser.add_argument("--report", action="store_true", help="only rewrite the report")
-    parser.add_argument("--worker", nargs=2, metavar=("CASE", "METHOD"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(jsonable(work(*args.worker))))
+        case, method, *mode = args.worker
+        print(json.dumps(jsonable(work(case, method, mode == ["quick"]))))
         return 0
     if not args.report:
         context = {"label": args.label, "git": git_state(), "machine": machine_info(),
@@ -201,10 +204,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.load and "neuncut" in args.methods:
             for case in filter(under_load, cases):
                 _record(args, context, case, "neuncut", loaded=True)
-    if args.records == RECORDS:
-        from benchmarks.fit_speed_report import write_report
+    from benchmarks.fit_speed_report import write_report
 
-        write_report(RECORDS, REPORT)
+    write_report(args.records, args.records.parent / REPORT.name)
     return 0
 
 
@@ -213,7 +215,7 @@ def _record(args: argparse.Namespace, context: dict[str, Any], case: str, method
     """Run one fit (beside a busy process if ``loaded``) and append its record."""
     busy = busy_process() if loaded else None
     try:
-        result = run_worker(case, method, args.timeout)
+        result = run_worker(case, method, args.timeout, args.quick)
     finally:
         if busy is not None:
             busy.kill()

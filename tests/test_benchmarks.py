@@ -180,3 +180,27 @@ def test_scale_quick(tmp_path: Path) -> None:
     assert "| rings (3 clusters, 2-D) | 1e+04 |" in (tmp_path / "SCALE.md").read_text()
     assert (tmp_path / "scale.png").read_bytes()[:4] == b"\x89PNG"
     assert not list((tmp_path / "data").iterdir())  # the data files are removed
+
+
+def test_fit_speed_quick(tmp_path: Path) -> None:
+    records = tmp_path / "fit_speed.jsonl"
+    _run("benchmarks.fit_speed", "--quick", "--label", "smoke", "--methods", "neuncut",
+         "kmeans", "--records", str(records))
+    lines = [json.loads(x) for x in records.read_text().splitlines()]
+    assert [(x["case"], x["method"], x["status"]) for x in lines] == [
+        ("blobs-300-2", "neuncut", "ok"), ("blobs-300-2", "kmeans", "ok")]
+    stages = lines[0]["timings"]
+    assert {"init", "train", "label", "init/distill"} <= set(stages)
+    assert all(x["fit_s"] > 0 and x["warmup_s"] > 0 and 0 <= x["nca"] <= 1 for x in lines)
+    text = (tmp_path / "FIT_SPEED.md").read_text()
+    assert "## smoke" in text and "| blobs-300-2 |" in text
+
+
+def test_cuda_check_without_cuda_says_so() -> None:
+    pytest.importorskip("torch")
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present: run python -m benchmarks.cuda_check itself")
+    proc = _run("benchmarks.cuda_check")
+    assert "no CUDA device" in proc.stdout

@@ -146,7 +146,7 @@ def test_run_quick_writes_every_result(tmp_path: Path,
     assert set(report["metrics"]) == {"all", "train", "unseen"}
     assert report["dataset"] == "digits" and report["k"] == 10
     assert report["n_train"] + report["n_unseen"] == report["n"] == 1797
-    assert report["parameters"]["max_epochs"] == 3 and report["n_iter_"] == 3
+    assert report["parameters"]["max_epochs"] == 3 and 2 <= report["n_iter_"] <= 3
     assert set(report["times"]) >= {"load", "fit", "predict"}
     assert report["versions"]["neuncut"] == __version__
     np.testing.assert_array_equal(
@@ -213,6 +213,8 @@ def _write_bad(kind: str, files: dict[str, Path], d: Path) -> tuple[list[str], s
     if kind == "hidden":
         return ["fit", X, "--n-clusters", "3", "--hidden-layer-sizes", "8,x", "--out", out], (
             "--hidden-layer-sizes")
+    if kind == "tol":
+        return ["fit", X, "--n-clusters", "3", "--tol", "often", "--out", out], "--tol"
     np.savez(d / "two.npz", X=np.ones((4, 2)), y=np.zeros(4))
     if kind == "npz-no-key":
         return ["predict", model, str(d / "two.npz"), "--out", out], "'X', 'y'"
@@ -229,7 +231,7 @@ def _write_bad(kind: str, files: dict[str, Path], d: Path) -> tuple[list[str], s
 
 ERRORS = ["missing", "directory", "bad-checkpoint", "checkpoint-dir",
           "empty", "truncated", "text-cell", "ragged", "nan", "model-as-data",
-          "data-as-model", "one-dim", "features", "n-clusters", "affinity", "hidden",
+          "data-as-model", "one-dim", "features", "n-clusters", "affinity", "hidden", "tol",
           "npz-no-key", "npz-bad-key", "label-lengths", "out-suffix", "no-command"]
 
 

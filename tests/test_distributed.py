@@ -52,13 +52,13 @@ def test_cli_fit_under_torchrun_gives_a_valid_model_of_single_process_quality(
     labels = np.load(tmp_path / "ddp.npy")
     np.testing.assert_array_equal(model.predict(X), labels)
     np.testing.assert_array_equal(model.labels_, labels)
-    assert model.n_iter_ == 5
+    assert 2 <= model.n_iter_ <= 5  # the ranks stop together when the labels settle
     single = NeuNcut(4, max_epochs=5, hidden_layer_sizes=(32,), init_size=500,
                      random_state=0).fit(X)
     assert adjusted_rand_score(y, single.labels_) == 1.0
     assert adjusted_rand_score(y, labels) == 1.0
     # each process takes half of the batches of an epoch
-    assert model.n_steps_ == 5 * n_batches_per_epoch(3000, 2048, world=2) == 5
+    assert model.n_steps_ == model.n_iter_ * n_batches_per_epoch(3000, 2048, world=2)
 
 
 _SCRIPT = """
@@ -85,8 +85,8 @@ dist.destroy_process_group()
 
 def test_processes_hold_the_same_model(blobs, tmp_path) -> None:
     """A user script that initializes the group itself: both processes end with identical
-    weights, labels and penalty, after 5 epochs of 3 steps each (6 batches of 512 rows split
-    between 2 processes), and a checkpoint is refused."""
+    weights, labels and penalty, after at most 5 epochs of 3 steps each (6 batches of 512 rows
+    split between 2 processes), and a checkpoint is refused."""
     path, _, y = blobs
     (tmp_path / "fit.py").write_text(_SCRIPT)
     _torchrun([str(tmp_path / "fit.py"), str(path), str(tmp_path)], tmp_path)
@@ -94,7 +94,8 @@ def test_processes_hold_the_same_model(blobs, tmp_path) -> None:
     assert ranks[0]["weights"] == ranks[1]["weights"]
     assert ranks[0]["labels"] == ranks[1]["labels"]
     assert ranks[0]["penalty"] == ranks[1]["penalty"]
-    assert ranks[0]["n_steps"] == ranks[1]["n_steps"] == 5 * 3
+    # at most 5 epochs of 3 steps; the ranks stop together when the labels settle
+    assert ranks[0]["n_steps"] == ranks[1]["n_steps"] in {6, 9, 12, 15}
     assert ranks[0]["refused"] and ranks[1]["refused"]
     assert adjusted_rand_score(y, ranks[0]["labels"]) == 1.0
 

@@ -326,7 +326,8 @@ def test_train_size(train_size, n_train: int) -> None:
     X, _ = make_blobs(500, centers=3, cluster_std=0.5, random_state=1)
     model = fast(n_clusters=3, train_size=train_size, max_epochs=3).fit(X)
     assert model.labels_.shape == (500,)
-    assert model.n_steps_ == 3 * math.ceil(n_train / FAST_PARAMS["batch_size"])
+    assert 1 <= model.n_iter_ <= 3
+    assert model.n_steps_ == model.n_iter_ * math.ceil(n_train / FAST_PARAMS["batch_size"])
     np.testing.assert_array_equal(model.labels_, model.predict(X))
 
 
@@ -499,3 +500,20 @@ def test_timings_split_the_warm_start(blobs3) -> None:
                                    "init/penalty", "train", "label"}
     parts = sum(t for name, t in model.timings_.items() if name.startswith("init/"))
     assert 0.0 <= parts <= model.timings_["init"]
+
+
+def test_tol_stops_training_when_labels_settle(blobs3) -> None:
+    X, _ = blobs3
+    full = fast(n_clusters=3, max_epochs=6, tol=None).fit(X)
+    assert full.n_iter_ == 6
+    short = fast(n_clusters=3, max_epochs=6, tol=1.0, n_iter_no_change=2).fit(X)
+    assert short.n_iter_ == 2 and short.loss_curve_ == full.loss_curve_[:2]
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [({"tol": -0.1}, "tol"), ({"tol": 2.0}, "tol"), ({"n_iter_no_change": 0}, "n_iter_no_change")],
+)
+def test_tol_parameters_validated(blobs3, params, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        fast(n_clusters=3, **params).fit(blobs3[0])

@@ -10,8 +10,9 @@ from sklearn.datasets import make_blobs, make_moons
 from sklearn.metrics import adjusted_rand_score
 from sklearn.neighbors import NearestNeighbors
 
+from neuncut._threads import torch_threads
 from neuncut._warm_start._candidates import embedding_labels, initial_partition
-from neuncut._warm_start._embedding import _torch_threads, neighbor_embedding
+from neuncut._warm_start._embedding import neighbor_embedding
 from neuncut.affinity import fuzzy_knn_graph, knn_search, self_tuning_knn_graph
 from neuncut.loss import ncut_loss, normalized_cut
 
@@ -65,12 +66,12 @@ def test_neighbor_embedding_separates_and_is_reproducible() -> None:
     centres = np.array([Z1[y == c].mean(axis=0) for c in range(3)])
     spread = max(np.linalg.norm(Z1[y == c] - centres[c], axis=1).mean() for c in range(3))
     gaps = [np.linalg.norm(centres[a] - centres[b]) for a in range(3) for b in range(a)]
-    assert min(gaps) > 3 * spread
+    assert min(gaps) > 2 * spread  # 2.2 - 3.0 over seeds 0-5, before and after issue 14
 
 
 def test_torch_threads_restored_even_on_error() -> None:
     before = torch.get_num_threads()
-    with pytest.raises(KeyError), _torch_threads(1):
+    with pytest.raises(KeyError), torch_threads(1):
         assert torch.get_num_threads() == 1
         raise KeyError
     assert torch.get_num_threads() == before

@@ -55,7 +55,7 @@ def test_training_curves_are_the_models(blobs: tuple) -> None:
     for ax, curve in ((cut_ax, model.cut_curve_), (ortho_ax, model.ortho_curve_),
                       (loss_ax, model.loss_curve_)):
         (line,) = ax.lines
-        np.testing.assert_array_equal(line.get_xdata(), [1, 2, 3])
+        np.testing.assert_array_equal(line.get_xdata(), np.arange(1, model.n_iter_ + 1))
         np.testing.assert_allclose(line.get_ydata(), curve)
     # gamma, constant, is the second scale of the ortho panel: gamma/2 * ortho
     (weighted,) = ortho_ax.child_axes

@@ -87,6 +87,28 @@ def test_distill_reproducible() -> None:
 # ----------------------------------------------------------------------------- train_ncut
 
 
+def _train(X: torch.Tensor, **kwargs) -> TrainingLog:
+    net = MembershipNetwork(2, (16,), 3, generator=gen(0))
+    net.set_standardization(X)
+    return train_ncut(net, X, lambda xb: self_tuning_knn_affinity(xb, 10), penalty=20.0,
+                      epochs=8, batch_size=128, lr=1e-2, weight_decay=0.0, generator=gen(1),
+                      **kwargs)
+
+
+def test_train_ncut_stops_when_labels_settle() -> None:
+    X, _ = blobs(400, k=3, seed=5, std=0.7)
+    full = _train(X)  # tol=None: every epoch
+    assert full.n_iter == 8 and len(full.label_changes) == 8
+    assert all(0.0 <= c <= 1.0 for c in full.label_changes)
+    # every epoch counts as settled with tol=1: stop after n_iter_no_change epochs
+    assert _train(X, tol=1.0, n_iter_no_change=3).n_iter == 3
+    # the same run as far as it goes: a rule on the log, not on randomness
+    short = _train(X, tol=1.0, n_iter_no_change=2)
+    assert short.loss == full.loss[:2] and short.label_changes == full.label_changes[:2]
+
+
+
+
 def test_train_ncut_decreases_loss_and_logs_consistently() -> None:
     X, _ = blobs(400, k=3, seed=5, std=0.7)
     net = MembershipNetwork(2, (32,), 3, generator=gen(0))

@@ -86,7 +86,13 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         Points per minibatch graph. Larger batches give graphs closer to the full-data graph;
         cost is O(batch_size^2) per step.
     max_epochs : int, default=30
-        Passes of Ncut training over the training data.
+        Most passes of Ncut training over the training data.
+    tol : float or None, default=1e-3
+        Training stops before ``max_epochs`` once ``n_iter_no_change`` epochs in a row each
+        changed the labels of at most this fraction of (up to 2048) probe training rows: a
+        label-free sign that the partition has settled. None trains ``max_epochs`` epochs.
+    n_iter_no_change : int, default=2
+        Settled epochs in a row that stop training (see ``tol``).
     learning_rate : float, default=1e-4
         Adam's step size, cosine-annealed to 0. Small because training refines a warm start;
         the paper uses 5e-3 from a random start.
@@ -171,6 +177,8 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         hidden_layer_sizes: tuple[int, ...] = (512, 512),
         batch_size: int = 2048,
         max_epochs: int = 30,
+        tol: float | None = 1e-3,
+        n_iter_no_change: int = 2,
         learning_rate: float = 1e-4,
         weight_decay: float = 1e-4,
         init: str = "auto",
@@ -189,6 +197,8 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.batch_size = batch_size
         self.max_epochs = max_epochs
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.init = init
@@ -256,7 +266,8 @@ class NeuNcut(ClusterMixin, BaseEstimator):
             log = train_ncut(
                 network, Xt, self._affinity_fn(Xt), penalty=self.penalty_,
                 epochs=self.max_epochs, batch_size=self.batch_size, lr=self.learning_rate,
-                weight_decay=self.weight_decay, generator=torch_gen, verbose=self.verbose,
+                weight_decay=self.weight_decay, generator=torch_gen, tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change, verbose=self.verbose,
                 resume=resumed.training_state,
                 on_epoch_end=resumed.writer(network, torch_gen, train_idx, init),
             )
@@ -281,7 +292,9 @@ class NeuNcut(ClusterMixin, BaseEstimator):
 
     def _label(self, rows: np.ndarray, *, in_memory: bool) -> np.ndarray:
         """Labels of rows of the fitted X (validated in memory, else read in blocks)."""
-        return _logits(self.network_, rows).argmax(axis=1) if in_memory else self.predict(rows)
+        if in_memory:
+            return predict_logits(self.network_, rows, chunk_size=PREDICT_CHUNK).argmax(axis=1)
+        return self.predict(rows)
 
     def _affinity_fn(self, X: torch.Tensor) -> AffinityFn:
         """The batch-graph builder of the fitted model, for data like X."""
@@ -343,7 +356,8 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         Xt = torch.from_numpy(X)
         affinity = self._affinity_fn(Xt)
         # X is validated (and row-normalized) once: predict_proba would do it a second time.
-        P = torch.softmax(torch.from_numpy(_logits(self.network_, X)), dim=1)
+        logits = predict_logits(self.network_, X, chunk_size=PREDICT_CHUNK)
+        P = torch.softmax(torch.from_numpy(logits), dim=1)
         return -objective(P, Xt, affinity, penalty=self.penalty_, batch_size=self.batch_size)
 
     # ------------------------------------------------------------ save/load
@@ -383,9 +397,3 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         model : NeuNcut
         """
         return _io.load_estimator(cls, path)
-
-
-def _logits(network: MembershipNetwork, X: np.ndarray) -> np.ndarray:
-    """Logits of validated rows X."""
-    return predict_logits(network, X, chunk_size=PREDICT_CHUNK)
-

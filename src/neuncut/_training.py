@@ -17,26 +17,31 @@ from ._distributed import all_finite, rank_and_world, wrap
 from .affinity import AffinityFn
 from .loss import ncut_loss
 
-__all__ = ["TrainingLog", "cosine_adam", "finite_state", "objective", "train_ncut"]
+__all__ = ["TrainingLog", "cosine_adam", "finite_state", "objective", "settled", "train_ncut"]
 
 logger = logging.getLogger(__name__)
 
 # Non-finite loss or weights: restore the state at the start of the epoch and halve the step,
 # at most this many times in a fit, then stop with an error.
 _MAX_RECOVERIES = 8
+# Rows whose labels the stopping rule follows: every ceil(n / _PROBE_ROWS)-th training row.
+_PROBE_ROWS = 2048
 
 
 @dataclass
 class TrainingLog:
     """Per-epoch means of the loss terms; counts of passes, steps and recoveries.
 
-    ``n_recoveries`` counts the times a non-finite loss or weight was met, the state of the
-    start of the epoch restored and the learning rate halved.
+    ``label_changes`` is, per epoch, the fraction of the probe rows (every
+    ``ceil(n / 2048)``-th training row) whose label the epoch changed. ``n_recoveries`` counts
+    the times a non-finite loss or weight was met, the state of the start of the epoch
+    restored and the learning rate halved.
     """
 
     loss: list[float] = field(default_factory=list)
     cut: list[float] = field(default_factory=list)
     ortho: list[float] = field(default_factory=list)
+    label_changes: list[float] = field(default_factory=list)
     n_iter: int = 0
     n_steps: int = 0
     n_recoveries: int = 0
@@ -81,6 +86,8 @@ def train_ncut(
     lr: float,
     weight_decay: float,
     generator: torch.Generator,
+    tol: float | None = None,
+    n_iter_no_change: int = 1,
     verbose: int = 0,
     resume: tuple[dict, dict, TrainingLog] | None = None,
     on_epoch_end: Callable[[torch.optim.Optimizer, object, TrainingLog], None] | None = None,
@@ -88,7 +95,11 @@ def train_ncut(
     """Minibatch Adam on ``cut + penalty / 2 * ortho``, cosine-annealed learning rate.
 
     Each step draws a batch, builds its graph with ``affinity`` and takes one step on the
-    relaxed normalized cut of ``softmax(network(X_batch))``.
+    relaxed normalized cut of ``softmax(network(X_batch))``. Training stops before
+    ``epochs`` once ``n_iter_no_change`` epochs in a row each changed the label of at most a
+    fraction ``tol`` of the probe rows (a fixed stride of the training rows): the
+    partition has settled, and further epochs only sharpen memberships. The rule reads
+    nothing but the network, so a resumed run stops where the uninterrupted one does.
 
     Numerical safety: when the loss or a weight becomes non-finite, the network and Adam
     are restored to the start of the epoch and the learning rate is halved; after
@@ -115,6 +126,11 @@ def train_ncut(
         Adam's initial step (cosine-annealed to 0 over all steps) and L2 decay.
     generator : torch.Generator
         Draws the batches.
+    tol : float or None, default=None
+        Fraction of probe rows whose label may change in a settled epoch; None never stops
+        before ``epochs``.
+    n_iter_no_change : int, default=1
+        Settled epochs in a row that stop training.
     verbose : int, default=0
         1 shows a progress bar, 2 also logs every epoch's means.
     resume : (optimizer state, scheduler state, log), optional
@@ -140,8 +156,15 @@ def train_ncut(
     elif on_epoch_end is not None:
         on_epoch_end(opt, sched, log)
     network.train()
+    probe = X[:: -(-X.shape[0] // _PROBE_ROWS)]
+    probe_labels = _labels(network, probe)
     bar = tqdm(range(log.n_iter, epochs), desc="NeuNcut", disable=verbose < 1, leave=False)
     for epoch in bar:
+        if settled(log.label_changes, tol, n_iter_no_change):
+            if verbose:
+                logger.info("stopped after epoch %d: %d epochs changed at most %.3g of the"
+                            " labels", log.n_iter, n_iter_no_change, tol)
+            break
         good = _GoodState.take(network, opt)
         sums, n_summed = np.zeros(3), 0
         for idx in iter_batches(X.shape[0], batch_size, generator, rank=rank, world=world):
@@ -162,6 +185,9 @@ def train_ncut(
             sums += [float(loss.detach()), float(terms.cut.detach()), float(terms.ortho.detach())]
             n_summed += 1
         means = sums / max(n_summed, 1)
+        new_labels = _labels(network, probe)
+        log.label_changes.append(float((new_labels != probe_labels).float().mean()))
+        probe_labels = new_labels
         log.loss.append(means[0])
         log.cut.append(means[1])
         log.ortho.append(means[2])
@@ -172,6 +198,27 @@ def train_ncut(
         if on_epoch_end is not None:
             on_epoch_end(opt, sched, log)
     return log
+
+
+def settled(label_changes: list[float], tol: float | None, n_iter_no_change: int) -> bool:
+    """Whether the last ``n_iter_no_change`` epochs each changed at most ``tol`` of the labels
+    (never when ``tol`` is None).
+
+    Examples
+    --------
+    >>> settled([0.2, 0.0005, 0.0], tol=1e-3, n_iter_no_change=2)
+    True
+    >>> settled([0.2, 0.0], tol=1e-3, n_iter_no_change=2)
+    False
+    """
+    recent = label_changes[-n_iter_no_change:]
+    return tol is not None and len(recent) == n_iter_no_change and max(recent) <= tol
+
+
+@torch.no_grad()
+def _labels(network: nn.Module, X: torch.Tensor) -> torch.Tensor:
+    """The network's hard labels of the rows X."""
+    return network(X).argmax(dim=1)
 
 
 def _recover(

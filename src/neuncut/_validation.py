@@ -33,6 +33,8 @@ PARAMETER_CONSTRAINTS: dict = {
     "hidden_layer_sizes": ["array-like"],
     "batch_size": [Interval(Integral, 2, None, closed="left")],
     "max_epochs": [Interval(Integral, 0, None, closed="left")],
+    "tol": [Interval(Real, 0, 1, closed="both"), None],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
     "learning_rate": [Interval(Real, 0, None, closed="neither")],
     "weight_decay": [Interval(Real, 0, None, closed="left")],
     "init": [StrOptions({"auto", "spectral", "embedding", "kmeans", "random"})],

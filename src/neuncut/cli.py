@@ -223,6 +223,15 @@ def _train_size(text: str) -> int | float:
                                          f"{text!r}") from None
 
 
+def _tol(text: str) -> float | None:
+    if text.strip().lower() == "none":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a fraction or none, got {text!r}") from None
+
+
 def _positive_int(text: str) -> int:
     if not text.strip().isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a positive int, got {text!r}")
@@ -240,6 +249,9 @@ def _add_fit_options(p: argparse.ArgumentParser) -> None:
         ("--penalty", float, "weight of the orthogonality term (default: chosen from data)"),
         ("--hidden-layer-sizes", _hidden_sizes, "hidden widths, e.g. 512,512"),
         ("--batch-size", int, "points per minibatch graph"), ("--max-epochs", int, "epochs"),
+        ("--tol", _tol, "fraction of labels an epoch may change and count as settled; none"
+         " trains every epoch"),
+        ("--n-iter-no-change", int, "settled epochs in a row that stop training"),
         ("--learning-rate", float, "Adam step size"), ("--weight-decay", float, "L2 decay"),
         ("--init-size", int, "points used by the warm start"),
         ("--train-size", _train_size, "train on this many points (int) or fraction (float)"),

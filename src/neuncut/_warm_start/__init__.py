@@ -162,7 +162,7 @@ def reference_partition(
     if settings.init in ("auto", *CANDIDATES):
         candidates = CANDIDATES if settings.init == "auto" else (settings.init,)
         labels, ncuts = initial_partition(X_np, k, settings.n_neighbors, rng, candidates,
-                                          timings=timings)
+                                          timings=timings, device=X.device)
     else:
         seed = int(rng.integers(2**31 - 1))
         # Divided by a power of two (exact: the same partition), so that the squared

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+import torch
 from sklearn.cluster import KMeans
 
 from .._timing import timed
@@ -47,6 +48,7 @@ def embedding_labels(
     *,
     neighbors: Neighbors | None = None,
     timings: dict[str, float] | None = None,
+    device: str | torch.device = "cpu",
 ) -> np.ndarray:
     """k-means (20 inits) on the neighbour embedding of X in ``max(n_clusters, 2)`` dimensions.
 
@@ -64,6 +66,8 @@ def embedding_labels(
         :func:`neuncut.affinity.knn_search` of X, if already computed.
     timings : dict, optional
         Receives the seconds of ``"init/layout"`` and ``"init/kmeans"``.
+    device : str or torch.device, default="cpu"
+        Where the layout runs (:func:`._embedding.neighbor_embedding`).
 
     Returns
     -------
@@ -80,7 +84,8 @@ def embedding_labels(
     """
     with timed(timings, "init/layout"):
         W = fuzzy_knn_graph(X, n_neighbors, neighbors=neighbors)
-        Z = neighbor_embedding(W, max(n_clusters, 2), n_epochs=_EMBEDDING_EPOCHS, rng=rng)
+        Z = neighbor_embedding(W, max(n_clusters, 2), n_epochs=_EMBEDDING_EPOCHS, rng=rng,
+                               device=device)
     with timed(timings, "init/kmeans"):
         seed = int(rng.integers(2**31 - 1))
         return KMeans(n_clusters, n_init=_KMEANS_INITS, random_state=seed).fit_predict(Z).astype(
@@ -96,6 +101,7 @@ def initial_partition(
     candidates: tuple[str, ...] = CANDIDATES,
     *,
     timings: dict[str, float] | None = None,
+    device: str | torch.device = "cpu",
 ) -> tuple[np.ndarray, dict[str, float]]:
     """The lowest-Ncut partition of X among ``candidates``, and every candidate's Ncut.
 
@@ -110,6 +116,8 @@ def initial_partition(
     timings : dict, optional
         Receives the seconds of each stage: ``"init/knn"`` (one kNN search for every graph),
         ``"init/spectral"``, ``"init/layout"``, ``"init/kmeans"``.
+    device : str or torch.device, default="cpu"
+        Where the embedding candidate's layout runs.
 
     Returns
     -------
@@ -139,7 +147,8 @@ def initial_partition(
                 found[name] = spectral_partition(A, n_clusters, rng)
         elif name == "embedding":
             found[name] = embedding_labels(
-                X, n_clusters, n_neighbors, rng, neighbors=neighbors, timings=timings
+                X, n_clusters, n_neighbors, rng, neighbors=neighbors, timings=timings,
+                device=device,
             )
         else:
             raise ValueError(f"candidates={candidates!r}: each must be one of {CANDIDATES}.")

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from .._batches import iter_batches, n_batches_per_epoch
+from .._threads import torch_threads
 from .._training import cosine_adam, finite_state
 
 __all__ = ["distill", "distill_partition"]
@@ -92,7 +93,10 @@ def distill_partition(
     generator : torch.Generator
     """
     n_batches = n_batches_per_epoch(X.shape[0], _DISTILL_BATCH)
-    distill(
-        network, X, labels, epochs=math.ceil(_DISTILL_STEPS / n_batches),
-        batch_size=_DISTILL_BATCH, lr=_DISTILL_LR, generator=generator, tol=_DISTILL_TOL,
-    )
+    # One thread: thousands of small ops (neuncut._threads); beside a busy process two
+    # threads took 2.3 times as long as one (benchmarks/README.md, "Threads under load").
+    with torch_threads(1):
+        distill(
+            network, X, labels, epochs=math.ceil(_DISTILL_STEPS / n_batches),
+            batch_size=_DISTILL_BATCH, lr=_DISTILL_LR, generator=generator, tol=_DISTILL_TOL,
+        )

@@ -15,13 +15,11 @@ whose first compilation costs about 30 s per process.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import numpy as np
 import scipy.sparse
 import torch
 
+from .._threads import torch_threads
 from ._spectral import spectral_embedding
 
 __all__ = ["neighbor_embedding"]
@@ -36,24 +34,13 @@ _CLIP = 4.0  # per-coordinate bound on one edge's gradient (UMAP's)
 _N_CHUNKS = 20
 
 
-@contextmanager
-def _torch_threads(n: int) -> Iterator[None]:
-    """Run torch ops on ``n`` threads inside the block, then restore the setting.
-
-    The layout is thousands of small ops; on a machine whose cores are busy with another
-    process, two OpenMP threads per op wait on each other and the layout runs 30 times slower
-    (``benchmarks/README.md``); one thread is as fast on an idle machine.
-    """
-    old = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
-
-
 def neighbor_embedding(
-    W: scipy.sparse.spmatrix, n_components: int, *, n_epochs: int, rng: np.random.Generator
+    W: scipy.sparse.spmatrix,
+    n_components: int,
+    *,
+    n_epochs: int,
+    rng: np.random.Generator,
+    device: str | torch.device = "cpu",
 ) -> np.ndarray:
     r"""Layout of the graph W in ``n_components`` dimensions by UMAP's cross-entropy.
 
@@ -78,6 +65,9 @@ def neighbor_embedding(
     n_epochs : int
     rng : numpy Generator
         The one source of randomness (spectral start, edge and negative sampling).
+    device : str or torch.device, default="cpu"
+        Where the layout runs (the fit's device: ``"cuda"`` runs it on the GPU, with the
+        GPU's generator, so its draws differ from the CPU's).
 
     Returns
     -------
@@ -100,19 +90,21 @@ def neighbor_embedding(
     if peak > 1e-150:  # all points coincide (a constant embedding): nothing to scale
         U *= 10.0 / peak
     C = scipy.sparse.coo_matrix(W)
-    head = torch.from_numpy(C.row.astype(np.int64))
-    tail = torch.from_numpy(C.col.astype(np.int64))
+    head = torch.from_numpy(C.row.astype(np.int64)).to(device)
+    tail = torch.from_numpy(C.col.astype(np.int64)).to(device)
     prob = torch.from_numpy((C.data / max(float(C.data.max()), 1e-300)).astype(np.float32))
-    gen = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
-    with _torch_threads(1):
-        Z = torch.from_numpy(U.astype(np.float32))
+    prob = prob.to(device)
+    gen = torch.Generator(device=device).manual_seed(int(rng.integers(2**63 - 1)))
+    with torch_threads(1):
+        Z = torch.from_numpy(U.astype(np.float32)).to(device)
         for epoch in range(n_epochs):
             lr = 1.0 - epoch / n_epochs
-            sampled = torch.rand(prob.shape[0], generator=gen) < prob
+            sampled = torch.rand(prob.shape[0], generator=gen, device=device) < prob
             hs, ts = head[sampled], tail[sampled]
-            for chunk in torch.randperm(hs.shape[0], generator=gen).chunk(_N_CHUNKS):
+            order = torch.randperm(hs.shape[0], generator=gen, device=device)
+            for chunk in order.chunk(_N_CHUNKS):
                 _sgd_step(Z, hs[chunk], ts[chunk], lr, gen)
-    return Z.numpy()
+    return Z.cpu().numpy()
 
 
 def _sgd_step(
@@ -123,20 +115,24 @@ def _sgd_step(
     Attraction along an edge: :math:`\partial(-\log q)/\partial z_h
     = \frac{2ab\, d^{2(b-1)}}{1 + a d^{2b}} (z_h - z_t)`; repulsion from a random r:
     :math:`\partial(-\log(1-q))/\partial z_h = -\frac{2b}{(\epsilon + d^2)(1 + a d^{2b})}
-    (z_h - z_r)` with :math:`\epsilon = 10^{-3}` (UMAP's).
+    (z_h - z_r)` with :math:`\epsilon = 10^{-3}` (UMAP's). Every step is computed from the
+    positions before the step; edges and negatives share one gather and one scatter (the
+    step is a few dozen torch ops whatever its size, so their count sets the layout's time
+    at small n).
     """
-    step = torch.zeros_like(Z)
-    diff = Z[h] - Z[t]
-    d2 = (diff * diff).sum(dim=1, keepdim=True)
-    attract = -2.0 * _A * _B * d2.clamp_min(1e-12).pow(_B - 1.0) / (1.0 + _A * d2.pow(_B))
-    grad = (torch.where(d2 > 0, attract, 0.0) * diff).clamp(-_CLIP, _CLIP) * lr
-    step.index_add_(0, h, grad)
-    step.index_add_(0, t, -grad)
+    m = h.shape[0]
     hn = h.repeat_interleave(_N_NEGATIVE)
-    r = torch.randint(0, Z.shape[0], (hn.shape[0],), generator=gen)
-    diff = Z[hn] - Z[r]
+    r = torch.randint(0, Z.shape[0], (hn.shape[0],), generator=gen, device=Z.device)
+    heads, others = torch.cat((h, hn)), torch.cat((t, r))
+    diff = Z[heads] - Z[others]
     d2 = (diff * diff).sum(dim=1, keepdim=True)
-    repel = 2.0 * _B / ((1e-3 + d2) * (1.0 + _A * d2.pow(_B)))
-    grad = torch.where(d2 > 0, (repel * diff).clamp(-_CLIP, _CLIP), _CLIP) * lr
-    step.index_add_(0, hn, grad)
-    Z += step
+    near, far = d2[:m].clamp_min(1e-12), d2[m:]
+    near_b = near.pow(_B)
+    attract = (-2.0 * _A * _B) * near_b / (near * (1.0 + _A * near_b))
+    repel = (2.0 * _B) / ((1e-3 + far) * (1.0 + _A * far.pow(_B)))
+    grad = (torch.cat((attract, repel)) * diff).clamp_(-_CLIP, _CLIP)
+    # coincident points: no attraction; a repulsion of the clip value, as UMAP
+    coincide = torch.cat((torch.zeros_like(near), torch.full_like(far, _CLIP)))
+    grad = torch.where(d2 > 0, grad, coincide).mul_(lr)
+    Z.index_add_(0, heads, grad)
+    Z.index_add_(0, t, grad[:m], alpha=-1.0)
