@@ -8,7 +8,7 @@ from typing import Any
 
 from benchmarks.environment import describe_machine
 
-STAGES = ("init/graph_check", "init/knn", "init/spectral", "init/layout", "init/kmeans",
+STAGES = ("init", "init/graph_check", "init/knn", "init/spectral", "init/layout", "init/kmeans",
           "init/distill", "init/penalty", "train", "label")
 PEERS = ("spectral", "genie", "kmeans")
 
@@ -70,11 +70,21 @@ def label_section(label: str, cases: list[str], last: dict) -> list[str]:
 
 
 def comparison(labels: list[str], cases: list[str], last: dict) -> list[str]:
-    """neuncut's fit seconds under every label, side by side."""
-    lines = ["## neuncut across runs", "", "| case | " + " | ".join(labels) + " |",
-             "|---|" + "---|" * len(labels)]
+    """neuncut's fit seconds under every label, side by side, with the ratios to the first
+    label and to kNN spectral clustering timed in the same run."""
+    head = ["case", *labels, *(f"{label} / {labels[0]}" for label in labels[1:]),
+            *(f"/ spectral ({label})" for label in labels),
+            *(f"load ratio ({label})" for label in labels)]
+    lines = ["## neuncut across runs", "", "| " + " | ".join(head) + " |",
+             "|---" * len(head) + "|"]
     for case in cases:
-        cells = [_s(last.get((label, case, "neuncut", False))) for label in labels]
+        runs = [last.get((label, case, "neuncut", False)) for label in labels]
+        cells = [_s(r) for r in runs]
+        cells += [_ratio(r, runs[0]) for r in runs[1:]]
+        cells += [_ratio(r, last.get((label, case, "spectral", False)))
+                  for r, label in zip(runs, labels, strict=True)]
+        cells += [_ratio(last.get((label, case, "neuncut", True)), r)
+                  for r, label in zip(runs, labels, strict=True)]
         lines.append(f"| {case} | " + " | ".join(cells) + " |")
     return lines + [""]
 
