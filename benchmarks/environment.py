@@ -47,11 +47,12 @@ def library_versions(names: tuple[str, ...] = LIBRARIES) -> dict[str, str | None
     return versions
 
 
-def _git(*args: str) -> str | None:
-    """Output of ``git args`` in the repository, or None if git fails."""
+def git_output(*args: str, folder: str | os.PathLike[str] = REPO_ROOT) -> str | None:
+    """Output of ``git -C folder args`` (the repository by default), or None if git fails."""
     try:
         out = subprocess.run(
-            ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=30, check=True
+            ["git", "-C", str(folder), *args], capture_output=True, text=True, timeout=30,
+            check=True,
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -60,9 +61,9 @@ def _git(*args: str) -> str | None:
 
 def git_state() -> dict[str, Any]:
     """Commit of HEAD, whether the working tree differs from it, and the paths that differ."""
-    commit = _git("rev-parse", "HEAD")
+    commit = git_output("rev-parse", "HEAD")
     commit = commit.strip() if commit else None
-    status = _git("status", "--porcelain", "--untracked-files=no")
+    status = git_output("status", "--porcelain", "--untracked-files=no")
     paths = [line[3:] for line in status.splitlines()] if status else []
     return {
         "commit": commit,

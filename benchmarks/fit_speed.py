@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.environment import git_state, jsonable, machine_info
+from benchmarks.environment import git_output, git_state, jsonable, machine_info
 
 HERE = Path(__file__).resolve().parent
 RECORDS = HERE / "fit_speed.jsonl"
@@ -142,17 +142,9 @@ def work(case: str, method: str, quick: bool = False) -> dict[str, Any]:
         import neuncut
 
         out["timings"] = dict(model.timings_)
-        out["neuncut_commit"] = _commit_of(Path(neuncut.__file__).parent)
+        out["neuncut_commit"] = git_output("rev-parse", "--short", "HEAD",
+                                           folder=Path(neuncut.__file__).parent)
     return out
-
-
-def _commit_of(folder: Path) -> str | None:
-    """The git commit of the checkout holding ``folder`` (the neuncut that was timed)."""
-    try:
-        return subprocess.run(["git", "-C", str(folder), "rev-parse", "--short", "HEAD"],
-                              capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
 
 
 # ------------------------------------------------------------------------------ runner

@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.environment import REPO_ROOT, machine_info
+from benchmarks.environment import REPO_ROOT, git_output, machine_info
 from benchmarks.suite_data import FAMILIES, SETS
 from benchmarks.suite_worker import METHODS, relative_paths
 
@@ -111,35 +111,25 @@ def select_sets(tokens: list[str]) -> list[str]:
     return [name for name, s in SETS.items() if name in tokens or s.family in tokens]
 
 
-def _git(folder: Path, *args: str) -> str | None:
-    """Output of ``git -C folder args``, or None if git fails."""
-    try:
-        out = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True,
-                             timeout=30, check=True)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip()
-
-
 def provenance() -> dict[str, Any]:
     """The repository's commit and where the neuncut the workers import comes from.
 
     Only relative paths: ``neuncut_source.where`` says "this repository" or "another checkout
     (PYTHONPATH)"; its commit and whether its ``src`` differs from that commit are recorded.
     """
-    commit = _git(REPO_ROOT, "rev-parse", "HEAD")
+    commit = git_output("rev-parse", "HEAD")
     source: dict[str, Any] = {"where": None, "commit": None, "dirty": None}
     spec = importlib.util.find_spec("neuncut")  # locates the package without importing it
     if spec is not None and spec.origin:
         folder = Path(spec.origin).resolve().parent
-        top = _git(folder, "rev-parse", "--show-toplevel")
+        top = git_output("rev-parse", "--show-toplevel", folder=folder)
         if top:
-            status = _git(Path(top), "status", "--porcelain", "--untracked-files=no", "--",
-                          "src")
+            status = git_output("status", "--porcelain", "--untracked-files=no", "--", "src",
+                                folder=top)
             source = {
                 "where": ("this repository" if Path(top).resolve() == REPO_ROOT.resolve()
                           else "another checkout (PYTHONPATH)"),
-                "commit": _git(Path(top), "rev-parse", "HEAD"),
+                "commit": git_output("rev-parse", "HEAD", folder=top),
                 "dirty": None if status is None else bool(status),
             }
         else:

@@ -87,10 +87,8 @@ def embedding_labels(
         Z = neighbor_embedding(W, max(n_clusters, 2), n_epochs=_EMBEDDING_EPOCHS, rng=rng,
                                device=device)
     with timed(timings, "init/kmeans"):
-        seed = int(rng.integers(2**31 - 1))
-        return KMeans(n_clusters, n_init=_KMEANS_INITS, random_state=seed).fit_predict(Z).astype(
-            np.int64
-        )
+        km = KMeans(n_clusters, n_init=_KMEANS_INITS, random_state=int(rng.integers(2**31 - 1)))
+        return km.fit_predict(Z).astype(np.int64)
 
 
 def initial_partition(
