@@ -7,10 +7,12 @@ degree and change no cut, but they keep every degree positive, so a point with n
 in the batch never divides by zero in the loss. Memory is O(B^2): distances come from
 :func:`torch.cdist`, never from a (B, B, n_features) broadcast.
 
-Subsample graphs (:func:`self_tuning_knn_graph`, :func:`fuzzy_knn_graph`) are scipy sparse
-matrices without self-loops over the whole warm-start subsample: the self-tuning one is the
-sparse twin of the batch graph (same formula, all points instead of one batch), the fuzzy one
-is UMAP's, which the neighbour embedding lays out.
+Subsample graphs (:func:`self_tuning_knn_graph`, :func:`mutual_knn_mst_graph`,
+:func:`fuzzy_knn_graph`) are scipy sparse matrices without self-loops over the whole warm-start
+subsample: the self-tuning one is the sparse twin of the batch graph (same formula, all points
+instead of one batch) and judges the warm-start candidates; the mutual-kNN + tree one is what
+the spectral candidate partitions; the fuzzy one is UMAP's, which the neighbour embedding lays
+out.
 """
 
 from ._batch import (
@@ -25,7 +27,12 @@ from ._batch import (
     self_tuning_knn_affinity,
     squared_distances,
 )
-from ._subsample import fuzzy_knn_graph, knn_search, self_tuning_knn_graph
+from ._subsample import (
+    fuzzy_knn_graph,
+    knn_search,
+    mutual_knn_mst_graph,
+    self_tuning_knn_graph,
+)
 
 __all__ = [
     "AffinityFactory",
@@ -36,6 +43,7 @@ __all__ = [
     "knn_search",
     "make_affinity",
     "median_heuristic_sigma",
+    "mutual_knn_mst_graph",
     "power_of_two_scale",
     "rbf_affinity",
     "self_tuning_knn_affinity",
