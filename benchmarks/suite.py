@@ -245,7 +245,8 @@ def main(argv: list[str] | None = None) -> int:
                           "error": "data set not available: " + error_file.read_text()}
             else:
                 request = {"method": method, "dataset": dataset, "seed": seed,
-                           "neuncut_params": neuncut_params if method == "neuncut" else {}}
+                           "neuncut_params": neuncut_params if method.startswith("neuncut")
+                           else {}}
                 answer = run_one(request, folder, env, args.timeout)
             meta = json.loads(meta_file.read_text()) if meta_file.exists() else {}
             line = {
@@ -253,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
                 "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                 "method": method, "dataset": dataset, "family": SETS[dataset].family,
                 "seed": seed, "quick": args.quick, **meta,
-                "neuncut_params": neuncut_params if method == "neuncut" else None,
+                "neuncut_params": neuncut_params if method.startswith("neuncut") else None,
                 **answer,
                 "loadavg_before": load_before, "loadavg_after": os.getloadavg()[0],
                 **context,

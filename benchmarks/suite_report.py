@@ -21,7 +21,9 @@ from benchmarks.suite_worker import METHODS
 TIE = 0.01
 #: neuncut is flagged where it is this far below sklearn-spectral / Genie.
 GAP_SPECTRAL, GAP_GENIE = 0.05, 0.10
-PEERS = tuple(m for m in METHODS if m != "neuncut")
+#: Variants of neuncut itself (an ablation): compared with the default, never a peer.
+ABLATIONS = ("neuncut-untrained",)
+PEERS = tuple(m for m in METHODS if m != "neuncut" and m not in ABLATIONS)
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
@@ -122,7 +124,7 @@ def comparisons(cells: dict[tuple[str, str], Cell]) -> dict[str, Any]:
     nn = {d: mean[(d, "neuncut")] for d in sets if (d, "neuncut") in cells}
     out["neuncut"] = nn
     out["wtl"], out["peer_failed"] = {}, {}
-    for p in (p for p in PEERS if p in methods):
+    for p in (p for p in (*ABLATIONS, *PEERS) if p in methods):
         diffs = [nn[d] - mean[(d, p)] for d in nn if (d, p) in cells]
         out["wtl"][p] = (sum(x > TIE for x in diffs), sum(abs(x) <= TIE for x in diffs),
                          sum(x < -TIE for x in diffs))
@@ -161,7 +163,8 @@ def summary_section(cells: dict[tuple[str, str], Cell]) -> list[str]:
                 f"{statistics.mean(c['best_any'].values()):.3f}.", ""]
     if "neuncut" not in c:
         return out
-    out += [f"**neuncut against each peer** (per-set mean NCA; a difference above {TIE} is a "
+    out += [f"**neuncut against the ablation and each peer** (per-set mean NCA; a difference "
+            f"above {TIE} is a "
             "win or a loss; *peer failed*: wins on sets where some of the peer's runs failed "
             "and scored 0):", "", "| peer | wins | ties | losses | of the wins, peer failed |",
             "|---|---|---|---|---|"]
@@ -280,7 +283,9 @@ def header_section(records: list[dict[str, Any]], shapes: dict[str, tuple[int, i
             f"in all; repository HEAD at the start of each command {', '.join(commits)}; "
             f"neuncut imported from {', '.join(sources) or '?'}.", ""]
     out += ["**Methods**, each at its defaults with `n_clusters` = the reference k: `neuncut` "
-            "`NeuNcut(n_clusters=k, random_state=seed)`; `genie` genieclust 1.3.0 "
+            "`NeuNcut(n_clusters=k, random_state=seed)`; `neuncut-untrained` the same with "
+            "`max_epochs=0` (an ablation: the warm start alone, no Ncut training); "
+            "`genie` genieclust 1.3.0 "
             "`Genie(n_clusters=k, gini_threshold=0.3)`; `sklearn-spectral` "
             "`SpectralClustering(n_clusters=k, affinity=\"nearest_neighbors\", "
             "random_state=seed)`; `kmeans` `KMeans(k, random_state=seed)`; `gmm` "
