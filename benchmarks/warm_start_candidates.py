@@ -3,10 +3,9 @@
 ``python -m benchmarks.warm_start_candidates [--sets suite|held-out] [--seeds 0 1 2]`` computes,
 for each set and seed, the warm start's candidate partitions of the whole set (no network):
 
-- ``S``: spectral clustering of the self-tuning kNN union (the spectral candidate before
-  issue 12's change),
+- ``S``: spectral clustering of the self-tuning kNN union (the default spectral candidate),
 - ``M``: spectral clustering of the mutual kNN graph plus a minimum spanning tree
-  (:func:`neuncut.affinity.mutual_knn_mst_graph`, the spectral candidate now),
+  (:func:`neuncut.affinity.mutual_knn_mst_graph`; measured, not the default),
 - ``E0``, ``E1``, ``E2``: k-means on three draws of the neighbour embedding,
 
 with 10 neighbours, and each one's normalized cut on the kNN union (``A``) and on the
@@ -40,8 +39,8 @@ EMBEDDING_DRAWS = 3
 
 #: name -> (criterion graph, candidates): the lowest cut on that graph wins.
 RULES = {
-    "before: A {S, E0}": ("A", ["S", "E0"]),
-    "now: A {M, E0}": ("A", ["M", "E0"]),
+    "default: A {S, E0}": ("A", ["S", "E0"]),
+    "A {M, E0}": ("A", ["M", "E0"]),
     "A {S, E0, M}": ("A", ["S", "E0", "M"]),
     "A {S, E0-2}": ("A", ["S", "E0", "E1", "E2"]),
     "A {M, E0-2}": ("A", ["M", "E0", "E1", "E2"]),
@@ -139,10 +138,10 @@ def report(rows: list[dict]) -> str:
             for rule, (graph, cands) in RULES.items():
                 best = min(cands, key=lambda c: r[c][f"ncut_{graph}"])
                 per[rule][r["set"]].append(r[best]["nca"])
-        sets = sorted(per["before: A {S, E0}"])
-        before = {s: np.mean(per["before: A {S, E0}"][s]) for s in sets}
+        sets = sorted(per["default: A {S, E0}"])
+        before = {s: np.mean(per["default: A {S, E0}"][s]) for s in sets}
         lines += [f"\n{family}: {len(sets)} sets", "",
-                  "| rule | mean NCA | median seed std | sets better / worse than before "
+                  "| rule | mean NCA | median seed std | sets better / worse than the default "
                   "(> 0.01) |",
                   "|---|---|---|---|"]
         for rule in RULES:

@@ -11,7 +11,6 @@ from sklearn.neighbors import NearestNeighbors
 
 from neuncut._warm_start import _spectral as spectral
 from neuncut._warm_start._spectral import spectral_embedding, spectral_labels
-from neuncut.affinity import mutual_knn_mst_graph
 from neuncut.affinity import self_tuning_knn_graph as knn_graph
 
 
@@ -99,7 +98,7 @@ def test_components_as_many_as_clusters_are_found_for_every_start_vector(seed: i
     the 11 other seeds of 0-11)."""
     X, y = make_blobs(2000, centers=6, n_features=10, cluster_std=1.5, random_state=0)
     X = X.astype(np.float32)
-    A = mutual_knn_mst_graph(X, 10)
+    A = spectral.self_tuning_knn_graph(X, 10)
     assert scipy.sparse.csgraph.connected_components(A)[0] == 6
     labels = spectral_labels(X, 6, 10, np.random.default_rng(seed))
     assert adjusted_rand_score(y, labels) == 1.0
@@ -110,7 +109,7 @@ def test_fewer_components_than_clusters_deflates() -> None:
     X1, y1 = make_blobs(1200, centers=[[0, 0], [6, 0]], cluster_std=1.0, random_state=0)
     X2 = np.random.default_rng(0).normal(size=(800, 2)) + [100, 100]
     X, y = np.r_[X1, X2], np.r_[y1, np.full(800, 2)]
-    A = mutual_knn_mst_graph(X, 10)
+    A = spectral.self_tuning_knn_graph(X, 10)
     assert scipy.sparse.csgraph.connected_components(A)[0] == 2
     U = spectral_embedding(A, 3, seed=0)
     np.testing.assert_allclose(np.linalg.norm(U, axis=1), 1.0, rtol=1e-10)

@@ -14,7 +14,7 @@ import scipy.sparse.csgraph
 import scipy.sparse.linalg
 from sklearn.cluster import KMeans
 
-from ..affinity import mutual_knn_mst_graph
+from ..affinity import self_tuning_knn_graph
 
 __all__ = ["spectral_embedding", "spectral_labels", "spectral_partition"]
 
@@ -92,10 +92,7 @@ def _top_eigenvectors(
 def spectral_labels(
     X: np.ndarray, n_clusters: int, n_neighbors: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """Spectral clustering of X: the warm start's ``"spectral"`` candidate.
-
-    The mutual kNN + minimum spanning tree graph
-    (:func:`neuncut.affinity.mutual_knn_mst_graph`), NJW embedding, k-means (20 inits).
+    """Spectral clustering of X: self-tuning kNN graph, NJW embedding, k-means (20 inits).
 
     Parameters
     ----------
@@ -120,7 +117,7 @@ def spectral_labels(
     """
     if n_clusters == 1 or X.shape[0] < 2:  # one cluster, or one point: nothing to cut
         return np.zeros(X.shape[0], dtype=np.int64)
-    return spectral_partition(mutual_knn_mst_graph(X, n_neighbors), n_clusters, rng)
+    return spectral_partition(self_tuning_knn_graph(X, n_neighbors), n_clusters, rng)
 
 
 def spectral_partition(
