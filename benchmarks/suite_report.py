@@ -15,14 +15,12 @@ from typing import Any
 
 from benchmarks.environment import REPO_ROOT, describe_machine
 from benchmarks.suite_data import SETS
-from benchmarks.suite_worker import METHODS
+from benchmarks.suite_worker import ABLATIONS, METHODS
 
 #: A mean-NCA difference above this is a win or a loss, not a tie.
 TIE = 0.01
 #: neuncut is flagged where it is this far below sklearn-spectral / Genie.
 GAP_SPECTRAL, GAP_GENIE = 0.05, 0.10
-#: Variants of neuncut itself (an ablation): compared with the default, never a peer.
-ABLATIONS = ("neuncut-untrained",)
 PEERS = tuple(m for m in METHODS if m != "neuncut" and m not in ABLATIONS)
 
 

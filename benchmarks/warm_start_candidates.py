@@ -22,6 +22,7 @@ spread in 3-D): a check of a rule chosen on the suite.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -54,6 +55,7 @@ RULES = {
 }
 
 
+@functools.cache
 def held_out_sets() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Shapes not in the suite (other seeds, sizes and kinds); label -1 is not scored."""
     from sklearn.datasets import make_blobs, make_circles, make_moons
