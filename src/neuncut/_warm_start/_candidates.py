@@ -16,7 +16,7 @@ picks well and where it does not is measured in ``benchmarks/README.md``.
 Spectral clustering of the mutual kNN + minimum spanning tree graph
 (:func:`neuncut.affinity.mutual_knn_mst_graph`) was measured as the spectral candidate and
 left out: it wins on small shapes and tables (development suite 0.920 -> 0.925, held-out
-shapes 0.717 -> 0.803, ``benchmarks/warm_start_candidates.py``), but it minimizes the cut so
+shapes 0.718 -> 0.808, ``benchmarks/warm_start_candidates.py``), but it minimizes the cut so
 well that on MNIST it beats the embedding's partition on the cut while merging digits (protocol
 A, seed 0: Ncut 0.487 against 0.489, ACC 0.83 against 0.96).
 """
