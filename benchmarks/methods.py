@@ -62,7 +62,8 @@ def _neuncut_common(params: dict[str, Any], X: np.ndarray, idx: np.ndarray) -> M
     labels, fit_s, predict_s = _fit_then_predict(model, X, idx)
     extra = {
         name: getattr(model, name)
-        for name in ("sigma_", "penalty_", "init_ncut_", "n_iter_", "n_steps_", "timings_")
+        for name in ("sigma_", "penalty_", "init_ncut_", "n_iter_", "n_steps_", "timings_",
+                     "n_clusters_", "n_clusters_scores_")
         if hasattr(model, name)
     }
     if hasattr(model, "loss_curve_") and len(model.loss_curve_):

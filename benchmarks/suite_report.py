@@ -15,13 +15,13 @@ from typing import Any
 
 from benchmarks.environment import REPO_ROOT, describe_machine
 from benchmarks.suite_data import SETS
-from benchmarks.suite_worker import ABLATIONS, METHODS
+from benchmarks.suite_worker import ABLATIONS, CHOOSE_K, METHODS
 
 #: A mean-NCA difference above this is a win or a loss, not a tie.
 TIE = 0.01
 #: neuncut is flagged where it is this far below sklearn-spectral / Genie.
 GAP_SPECTRAL, GAP_GENIE = 0.05, 0.10
-PEERS = tuple(m for m in METHODS if m != "neuncut" and m not in ABLATIONS)
+PEERS = tuple(m for m in METHODS if m != "neuncut" and m not in ABLATIONS and m not in CHOOSE_K)
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:

@@ -31,18 +31,27 @@ from benchmarks.suite_scores import NOT_SCORED, noise_as_cluster, score
 #: the default, never a peer. ``neuncut-untrained`` is the warm start alone, no Ncut training,
 #: so that the suite says what training adds.
 ABLATIONS: dict[str, dict[str, Any]] = {"neuncut-untrained": {"max_epochs": 0}}
+#: Methods that choose the number of clusters themselves, for the benchmark of
+#: ``n_clusters="auto"`` (:mod:`benchmarks.n_clusters`); HDBSCAN is one of them too.
+CHOOSE_K = ("neuncut-auto", "eigengap-spectral", "silhouette-kmeans")
 METHODS = ("neuncut", *ABLATIONS, "genie", "sklearn-spectral", "kmeans", "gmm", "ward",
-           "hdbscan")
+           "hdbscan", *CHOOSE_K)
 VERSIONED = ("numpy", "scipy", "scikit-learn", "torch", "genieclust", "pyclustering")
 
 
 def make_estimator(method: str, k: int, seed: int, neuncut_params: dict[str, Any]) -> Any:
     """The estimator of ``method`` for ``k`` clusters and ``seed``."""
-    if method == "neuncut" or method in ABLATIONS:
+    if method == "neuncut" or method in ABLATIONS or method == "neuncut-auto":
         from neuncut import NeuNcut
 
-        params = {**neuncut_params, **ABLATIONS.get(method, {})}
-        return NeuNcut(n_clusters=k, random_state=seed, **params)
+        params = {"n_clusters": "auto" if method == "neuncut-auto" else k, "random_state": seed,
+                  **neuncut_params, **ABLATIONS.get(method, {})}
+        return NeuNcut(**params)
+    if method in ("eigengap-spectral", "silhouette-kmeans"):
+        from benchmarks.choose_k_peers import EigengapSpectral, SilhouetteKMeans
+
+        peer = EigengapSpectral if method == "eigengap-spectral" else SilhouetteKMeans
+        return peer(random_state=seed)
     if method == "genie":
         import genieclust
 
@@ -82,7 +91,8 @@ def _limit_torch_threads() -> int | None:
 
 def _neuncut_state(model: Any) -> dict[str, Any]:
     """The fitted ``init_ncut_`` and a few other public fitted attributes, where present."""
-    names = ("init_ncut_", "sigma_", "penalty_", "n_iter_")
+    names = ("init_ncut_", "sigma_", "penalty_", "n_iter_", "n_clusters_", "n_clusters_scores_",
+             "timings_")
     return {n: jsonable(getattr(model, n)) for n in names if hasattr(model, n)}
 
 

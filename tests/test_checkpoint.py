@@ -19,6 +19,7 @@ from neuncut import NeuNcut
 from neuncut import _estimator as estimator_module
 from neuncut._checkpoint import fingerprint, read_checkpoint
 from neuncut._io import load_tensors
+from neuncut._warm_start import _choose_k as choose_k_module
 from neuncut.cli import main
 from neuncut.exceptions import ModelFileError
 
@@ -40,7 +41,15 @@ def _same_model(a: NeuNcut, b: NeuNcut) -> bool:
         and a.loss_curve_ == b.loss_curve_
         and (a.n_iter_, a.n_steps_, a.penalty_, a.sigma_) == (b.n_iter_, b.n_steps_, b.penalty_,
                                                               b.sigma_)
+        and a.n_clusters_ == b.n_clusters_
+        and _same_scores(a.n_clusters_scores_, b.n_clusters_scores_)
     )
+
+
+def _same_scores(a: dict | None, b: dict | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k], equal_nan=True) for k in a)
 
 
 def _interrupt_after(monkeypatch: pytest.MonkeyPatch, epoch: int) -> None:
@@ -73,6 +82,24 @@ def test_interrupted_fit_resumes_to_the_same_model(X, tmp_path, monkeypatch, epo
     resumed = NeuNcut(**params).fit(X, checkpoint=path)
     assert _same_model(expected, resumed)
     assert not path.exists()  # deleted once the fit succeeds
+
+
+def test_resumed_fit_keeps_the_chosen_number_of_clusters(X, tmp_path, monkeypatch) -> None:
+    params = {**PARAMS, "n_clusters": "auto", "max_clusters": 6}
+    expected = NeuNcut(**params).fit(X)
+    path = tmp_path / "fit.ckpt"
+    _interrupt_after(monkeypatch, 1)
+    with pytest.raises(KeyboardInterrupt):
+        NeuNcut(**params).fit(X, checkpoint=path)
+    monkeypatch.undo()
+
+    def never(*args, **kwargs):
+        raise AssertionError("a resumed fit chose the number of clusters again")
+
+    monkeypatch.setattr(choose_k_module, "select_n_clusters", never)
+    resumed = NeuNcut(**params).fit(X, checkpoint=path)
+    assert _same_model(expected, resumed)
+    assert resumed.timings_["n_clusters"] > 0  # the interrupted fit's, from the checkpoint
 
 
 def test_checkpointing_does_not_change_the_model(X, tmp_path) -> None:

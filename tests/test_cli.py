@@ -155,6 +155,26 @@ def test_run_quick_writes_every_result(tmp_path: Path,
     assert "neuncut: fitted in" in stderr
 
 
+def test_fit_and_run_choose_the_number_of_clusters(files: dict[str, Path], tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    model_path = tmp_path / "auto.safetensors"
+    assert main(["fit", str(files["X.npy"]), "--n-clusters", "auto", "--max-clusters", "6",
+                 "--init", "kmeans", "--out", str(model_path), *SMALL]) == 0
+    model = NeuNcut.load(model_path)
+    assert model.n_clusters == "auto" and model.max_clusters == 6
+    assert model.n_clusters_scores_["gap"].shape == (6,)
+    assert f"{model.n_clusters_} clusters (chosen by n_clusters=auto)" in capsys.readouterr().out
+    out = tmp_path / "run"
+    assert main(["run", "--quick", "--dataset", "blobs", "--n-clusters", "auto", "--out",
+                 str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["parameters"]["n_clusters"] == "auto"
+    assert report["n_clusters"] == len(report["cluster_sizes"])
+    assert len(report["n_clusters_scores_"]["gap"]) == 20
+    assert (out / "n_clusters.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "(chosen by n_clusters=auto)" in capsys.readouterr().out
+
+
 def test_run_without_matplotlib_skips_the_figures(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
@@ -207,7 +227,9 @@ def _write_bad(kind: str, files: dict[str, Path], d: Path) -> tuple[list[str], s
         return ["fit", X, "--n-clusters", "3", "--out", out, "--checkpoint",
                 str(d / "no" / "ck")], "its directory does not exist"
     if kind == "n-clusters":
-        return ["fit", X, "--n-clusters", "0", "--out", str(d / "m")], "n_clusters"
+        return ["fit", X, "--n-clusters", "0", "--out", str(d / "m")], "--n-clusters"
+    if kind == "n-clusters-word":
+        return ["fit", X, "--n-clusters", "many", "--out", str(d / "m")], "positive int or auto"
     if kind == "affinity":
         return ["fit", X, "--n-clusters", "3", "--affinity", "foo", "--out", out], "foo"
     if kind == "hidden":
@@ -231,7 +253,8 @@ def _write_bad(kind: str, files: dict[str, Path], d: Path) -> tuple[list[str], s
 
 ERRORS = ["missing", "directory", "bad-checkpoint", "checkpoint-dir",
           "empty", "truncated", "text-cell", "ragged", "nan", "model-as-data",
-          "data-as-model", "one-dim", "features", "n-clusters", "affinity", "hidden", "tol",
+          "data-as-model", "one-dim", "features", "n-clusters", "n-clusters-word", "affinity",
+          "hidden", "tol",
           "npz-no-key", "npz-bad-key", "label-lengths", "out-suffix", "no-command"]
 
 
@@ -248,8 +271,9 @@ def test_debug_reraises(files: dict[str, Path], tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="does not exist"):
         main(["--debug", "predict", str(files["model.safetensors"]), str(tmp_path / "x.npy"),
               "--out", str(tmp_path / "o.npy")])
-    with pytest.raises(ValueError, match="n_clusters"):
-        main(["fit", str(files["X.npy"]), "--n-clusters", "0", "--out", "m", "--debug"])
+    with pytest.raises(ValueError, match="init_size"):
+        main(["fit", str(files["X.npy"]), "--n-clusters", "3", "--init-size", "1", "--out", "m",
+              "--debug"])
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

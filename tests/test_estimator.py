@@ -186,6 +186,8 @@ FITTED_ATTRIBUTES = (
     "n_iter_",
     "n_steps_",
     "timings_",
+    "n_clusters_",
+    "n_clusters_scores_",
 )
 
 
@@ -394,6 +396,9 @@ INVALID = [
     ("learning_rate", 0.0),
     ("learning_rate", -1e-3),
     ("weight_decay", -1e-4),
+    ("n_clusters", "many"),
+    ("max_clusters", 1),
+    ("max_clusters", 2.5),
     ("init", "pca"),
     ("init_size", 1),
     ("normalize_rows", "yes"),

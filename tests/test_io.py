@@ -83,7 +83,7 @@ def test_metadata_layout(model_file):
         meta = f.metadata()
     assert set(meta) == {"neuncut", "format_version", "library_version", "checksum"}
     assert json.loads(meta["neuncut"]) == HEADER
-    assert meta["format_version"] == "1" and meta["library_version"] == __version__
+    assert meta["format_version"] == str(FORMAT_VERSION) and meta["library_version"] == __version__
     assert meta["checksum"] == nio._checksum(_tensors())
 
 
@@ -173,11 +173,11 @@ def test_tampered_tensor_bytes(model_file, position):
 def test_future_format_version(tmp_path, monkeypatch):
     path = tmp_path / "future.safetensors"
     with monkeypatch.context() as m:
-        m.setattr(nio, "FORMAT_VERSION", 2)
+        m.setattr(nio, "FORMAT_VERSION", FORMAT_VERSION + 1)
         save_tensors(path, {"w": torch.ones(1)}, {})
     with pytest.raises(
         ModelFileError,
-        match=r"written by a newer neuncut \(format 2;.*"
+        match=rf"written by a newer neuncut \(format {FORMAT_VERSION + 1};.*"
         r"upgrade neuncut$",
     ):
         load_tensors(path)

@@ -4,8 +4,9 @@ A checkpoint is a neuncut model file (:func:`neuncut._io.save_tensors`: safetens
 header, checksummed, written atomically, never unpickled) holding everything Ncut training
 needs to continue bit for bit: the network's weights, Adam's moments, the learning-rate
 schedule, the torch generator that draws the minibatches, the per-epoch log, the indices of
-the training subset and the fitted ``sigma_`` and ``penalty_``. It is keyed by a fingerprint
-of the data and the parameters, so a checkpoint is never resumed on anything else.
+the training subset and the fitted ``sigma_``, ``penalty_`` and ``n_clusters_``. It is keyed
+by a fingerprint of the data and the parameters, so a checkpoint is never resumed on anything
+else.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ._files import sha256_hex
 from ._io import load_tensors, save_tensors
 from ._training import TrainingLog
 from ._warm_start import Initialization
+from ._warm_start._choose_k import NClustersChoice
 from .exceptions import ModelFileError
 
 logger = logging.getLogger(__name__)
@@ -99,6 +101,7 @@ class Checkpoint:
     penalty: float
     timings: dict[str, float]
     init_ncut: dict[str, float] = field(default_factory=dict)
+    n_clusters: NClustersChoice | None = None
 
 
 def _flatten_optimizer(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -143,6 +146,7 @@ def write_checkpoint(path: str | os.PathLike[str], key: str, ckpt: Checkpoint) -
         "penalty": ckpt.penalty,
         "timings": ckpt.timings,
         "init_ncut": ckpt.init_ncut,
+        "n_clusters": None if ckpt.n_clusters is None else ckpt.n_clusters.to_json(),
     }
     save_tensors(path, tensors, header)
 
@@ -188,6 +192,7 @@ def read_checkpoint(path: str | os.PathLike[str], key: str) -> Checkpoint | None
         penalty=float(header["penalty"]),
         timings=dict(header["timings"]),
         init_ncut=dict(header.get("init_ncut", {})),
+        n_clusters=NClustersChoice.from_json(header.get("n_clusters")),
     )
 
 
@@ -264,6 +269,7 @@ class FitCheckpoint:
         generator: torch.Generator,
         train_indices: np.ndarray,
         init: Initialization,
+        choice: NClustersChoice | None = None,
     ) -> Callable[[torch.optim.Optimizer, Any, TrainingLog], None] | None:
         """The ``on_epoch_end`` callback of :func:`neuncut._training.train_ncut` that writes
         the state after every epoch, or None without a checkpoint path."""
@@ -277,7 +283,7 @@ class FitCheckpoint:
                 network=state, optimizer=optimizer.state_dict(),
                 scheduler=scheduler.state_dict(), generator=generator.get_state(), log=log,
                 train_indices=train_indices, sigma=init.sigma, penalty=init.penalty,
-                timings=dict(init.timings), init_ncut=init_ncut,
+                timings=dict(init.timings), init_ncut=init_ncut, n_clusters=choice,
             ))
 
         return write

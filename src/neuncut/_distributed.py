@@ -136,7 +136,12 @@ def row_slice(n_rows: int) -> slice:
     return slice(min(rank * size, n_rows), min((rank + 1) * size, n_rows))
 
 
-def on_rank_zero(compute: Callable[[], T], *, module: nn.Module, generator: torch.Generator) -> T:
+def on_rank_zero(
+    compute: Callable[[], T],
+    *,
+    module: nn.Module | None = None,
+    generator: torch.Generator | None = None,
+) -> T:
     """``compute()`` on rank 0 only; its result, ``module`` and ``generator`` go to every process.
 
     Outside a process group of several this is ``compute()``. Inside one, the other ranks wait,
@@ -148,8 +153,8 @@ def on_rank_zero(compute: Callable[[], T], *, module: nn.Module, generator: torc
     compute : callable
         Called without arguments on rank 0; it may change ``module`` and draw from
         ``generator``.
-    module : nn.Module
-    generator : torch.Generator
+    module : nn.Module, optional
+    generator : torch.Generator, optional
 
     Returns
     -------
@@ -159,9 +164,12 @@ def on_rank_zero(compute: Callable[[], T], *, module: nn.Module, generator: torc
     if world < 2:
         return compute()
     result = compute() if rank == 0 else None
-    result, state = broadcast_values(result, generator.get_state())
-    generator.set_state(state)
-    broadcast_module(module)
+    state = None if generator is None else generator.get_state()
+    result, state = broadcast_values(result, state)
+    if generator is not None:
+        generator.set_state(state)
+    if module is not None:
+        broadcast_module(module)
     return result
 
 

@@ -32,9 +32,10 @@ from ._network import (
     resolve_device,
 )
 from ._timing import timed
-from ._training import TrainingLog, objective, train_ncut
-from ._validation import PARAMETER_CONSTRAINTS, check_fit_input, check_rows
+from ._training import objective, train_ncut
+from ._validation import PARAMETER_CONSTRAINTS, check_fit_input, check_rows, training_rows
 from ._warm_start import WarmStart, initialize
+from ._warm_start._choose_k import resolve_n_clusters
 from .affinity import AffinityFn, graph_factory
 
 __all__ = ["NeuNcut"]
@@ -49,11 +50,8 @@ class NeuNcut(ClusterMixin, BaseEstimator):
     (:func:`neuncut.loss.ncut_loss`). A point's cluster is ``argmax f(x)``: one forward pass,
     so the model trains on a subset and labels any number of new points, always the same way.
 
-    By default the network is warm-started from the lower-Ncut of two partitions of a
-    subsample, exact spectral clustering and k-means on a neighbour embedding
-    (``init="auto"``), which puts training in the basin of a good cut; the Ncut loss then
-    refines it on every batch. ``init="random"`` with the parameters in the README reproduces
-    the paper's configuration.
+    The network is warm-started from a label-free partition of a subsample (``init``), in
+    the basin of a good cut; ``init="random"`` with the README's parameters is the paper's.
 
     Reference: W. He, S. Zhang, C.-G. Li, X. Qi, R. Xiao, J. Guo, "Neural Normalized Cut: A
     Differential and Generalizable Approach for Spectral Clustering", Pattern Recognition
@@ -61,14 +59,18 @@ class NeuNcut(ClusterMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_clusters : int, default=8
-        Number of clusters, >= 1 (1 is the trivial clustering, allowed as in KMeans).
+    n_clusters : int or "auto", default=8
+        Number of clusters, >= 1 (1 is the trivial clustering, allowed as in KMeans), or
+        ``"auto"``: chosen without labels from 2 to ``max_clusters`` on ``init_size`` rows
+        (:func:`neuncut.n_clusters.select_n_clusters`). Recorded in ``n_clusters_``.
+    max_clusters : int, default=20
+        Largest number of clusters ``n_clusters="auto"`` considers (>= 2); ignored otherwise.
     affinity : {"knn", "rbf"} or callable, default="knn"
         Graph built inside each minibatch. ``"knn"``: symmetric kNN graph with self-tuning
-        local scales (:func:`neuncut.affinity.self_tuning_knn_affinity`); robust to scale and
-        density, the default because the dense Gaussian of the paper leaves one giant cluster
-        on MNIST. ``"rbf"``: dense Gaussian of width ``sigma`` (the paper's). A callable maps a
-        float tensor (B, n_features) to a symmetric non-negative (B, B) tensor.
+        local scales (:func:`neuncut.affinity.self_tuning_knn_affinity`), robust to scale and
+        density. ``"rbf"``: dense Gaussian of width ``sigma`` (the paper's; one giant cluster
+        on MNIST). A callable maps a float tensor (B, n_features) to a symmetric
+        non-negative (B, B) tensor.
     n_neighbors : int, default=10
         Neighbours per point in the kNN graphs (batch graph and warm start).
     sigma : float, default=None
@@ -76,15 +78,12 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         training data. Recorded in ``sigma_``.
     penalty : float, default=None
         The paper's gamma, weight of the orthogonality term. None chooses it without labels
-        (:func:`neuncut.penalty.select_penalty`): the larger of twice the smallest value
-        that keeps the warm-start partition stable against merging two clusters or
-        collapsing, and ``2 k**2 / sqrt(k - 1)``, above which no hard partition scores worse
-        than a trivial solution (66.7 for k = 10). Recorded in ``penalty_``.
+        (:func:`neuncut.penalty.select_penalty`, where the rule is derived): at least
+        ``2 k**2 / sqrt(k - 1)`` (66.7 for k = 10). Recorded in ``penalty_``.
     hidden_layer_sizes : tuple of int, default=(512, 512)
         Widths of the hidden ReLU layers (the paper's).
     batch_size : int, default=2048
-        Points per minibatch graph. Larger batches give graphs closer to the full-data graph;
-        cost is O(batch_size^2) per step.
+        Points per minibatch graph; larger is closer to the full graph, at O(batch_size^2).
     max_epochs : int, default=30
         Most passes of Ncut training over the training data.
     tol : float or None, default=1e-3
@@ -102,13 +101,11 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         Warm start: partition ``init_size`` training points and distill the partition into
         the network. ``"auto"`` computes two candidates, exact spectral clustering and
         k-means on a neighbour embedding, and keeps the one of lower normalized cut on the
-        subsample's kNN graph, a label-free choice (measurements in
-        ``benchmarks/README.md``). ``"spectral"`` or ``"embedding"`` uses one candidate,
+        subsample's kNN graph. ``"spectral"`` or ``"embedding"`` uses one candidate,
         ``"kmeans"`` plain k-means, and ``"random"`` starts from random weights (the paper).
     init_size : int, default=20000
-        Points partitioned by the warm start. More points give a denser, more faithful
-        graph, at the cost of the kNN search and the eigensolver (about 10 s for 20 000
-        points of 500 dimensions on 2 CPU cores).
+        Points partitioned by the warm start (and by ``n_clusters="auto"``'s choice): more
+        give a more faithful graph, at the cost of the kNN search and the eigensolver.
     normalize_rows : bool, default=False
         L2-normalize every row before anything else (the paper's preprocessing).
     train_size : int or float, default=None
@@ -125,6 +122,12 @@ class NeuNcut(ClusterMixin, BaseEstimator):
     ----------
     labels_ : ndarray of shape (n_samples,)
         Cluster of every row of the X given to :meth:`fit`.
+    n_clusters_ : int
+        Number of clusters of the fitted model: ``n_clusters``, or the one chosen by
+        ``"auto"``.
+    n_clusters_scores_ : dict of str to ndarray of shape (max_clusters,), or None
+        ``"auto"``'s criterion for k = 1, 2, ... (entry k - 1): ``"gap"`` of the data, and
+        ``"gaussian_gap"`` of structureless data like it (:mod:`neuncut.n_clusters`).
     network_ : torch.nn.Module
         The trained membership network (on CPU).
     sigma_ : float or None
@@ -143,9 +146,10 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         Minibatch steps of Ncut training run.
     timings_ : dict of str to float
         Wall-clock seconds of the stages of the last fit: ``"init"`` (scale, warm start and
-        penalty), ``"train"`` (Ncut training) and ``"label"`` (labelling every row of X);
-        ``"init/..."`` keys split ``"init"`` (``graph_check``, ``knn``, ``spectral``,
-        ``layout``, ``kmeans``, ``distill``, ``penalty``; those a fit ran).
+        penalty), ``"train"`` (Ncut training), ``"label"`` (labelling every row of X) and
+        ``"n_clusters"`` (``"auto"``'s choice); ``"init/..."`` keys split ``"init"``
+        (``graph_check``, ``knn``, ``spectral``, ``layout``, ``kmeans``, ``distill``,
+        ``penalty``; those a fit ran).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined only when X has string column names.
@@ -168,8 +172,9 @@ class NeuNcut(ClusterMixin, BaseEstimator):
 
     def __init__(
         self,
-        n_clusters: int = 8,
+        n_clusters: int | str = 8,
         *,
+        max_clusters: int = 20,
         affinity: str | Callable[[torch.Tensor], torch.Tensor] = "knn",
         n_neighbors: int = 10,
         sigma: float | None = None,
@@ -190,6 +195,7 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         verbose: int = 0,
     ) -> None:
         self.n_clusters = n_clusters
+        self.max_clusters = max_clusters
         self.affinity = affinity
         self.n_neighbors = n_neighbors
         self.sigma = sigma
@@ -250,18 +256,21 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         if resumed.resuming:
             train_idx = resumed.saved.train_indices
         else:
-            train_idx = draw_subset(X.shape[0], self.train_size, self.n_clusters, np_rng)
-        Xt = torch.from_numpy(self._training_rows(X, train_idx, in_memory)).to(device)
-        network = MembershipNetwork(X.shape[1], hidden, self.n_clusters, generator=torch_gen)
+            k_min = 1 if self.n_clusters == "auto" else self.n_clusters
+            train_idx = draw_subset(X.shape[0], self.train_size, k_min, np_rng)
+        Xt = torch.from_numpy(training_rows(self, X, train_idx, in_memory)).to(device)
+        choice = resolve_n_clusters(self, Xt, np_rng, resumed.saved)
+        self.n_clusters_, self.n_clusters_scores_ = choice.n_clusters, choice.scores
+        network = MembershipNetwork(X.shape[1], hidden, self.n_clusters_, generator=torch_gen)
         network = network.to(device)
         if resumed.resuming:
             init = resumed.restore(network, torch_gen, self.verbose)
         else:
-            settings = WarmStart.of(self)
+            settings = WarmStart.of(self, n_clusters=self.n_clusters_)
             init = on_rank_zero(lambda: initialize(settings, network, Xt, np_rng, torch_gen),
                                 module=network, generator=torch_gen)
         self.sigma_, self.penalty_, self.init_ncut_ = init.sigma, init.penalty, init.init_ncut
-        timings = init.timings
+        timings = {**init.timings, **choice.timings}
         with timed(timings, "train"):
             log = train_ncut(
                 network, Xt, self._affinity_fn(Xt), penalty=self.penalty_,
@@ -269,26 +278,18 @@ class NeuNcut(ClusterMixin, BaseEstimator):
                 weight_decay=self.weight_decay, generator=torch_gen, tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change, verbose=self.verbose,
                 resume=resumed.training_state,
-                on_epoch_end=resumed.writer(network, torch_gen, train_idx, init),
+                on_epoch_end=resumed.writer(network, torch_gen, train_idx, init, choice),
             )
-        self._set_training_results(network, log)
+        self.network_ = network.cpu().eval()
+        self.loss_curve_, self.cut_curve_, self.ortho_curve_ = log.loss, log.cut, log.ortho
+        self.n_iter_, self.n_steps_ = log.n_iter, log.n_steps
         with timed(timings, "label"):
             self.labels_ = map_row_slices(partial(self._label, in_memory=in_memory), X)
         self.timings_ = timings
         logger.log(logging.INFO if self.verbose >= 2 else logging.DEBUG, "times %s", timings)
-        warn_empty_clusters(self.labels_, self.n_clusters)
+        warn_empty_clusters(self.labels_, self.n_clusters_)
         resumed.finish()
         return self
-
-    def _training_rows(self, X: np.ndarray, train_idx: np.ndarray, in_memory: bool) -> np.ndarray:
-        """The rows trained on; a memory map is read (and validated) at those rows only."""
-        return X[train_idx] if in_memory else check_rows(self, X[train_idx], reset=True)
-
-    def _set_training_results(self, network: MembershipNetwork, log: TrainingLog) -> None:
-        """Store the trained network (on the CPU) and the training log's fitted attributes."""
-        self.network_ = network.cpu().eval()
-        self.loss_curve_, self.cut_curve_, self.ortho_curve_ = log.loss, log.cut, log.ortho
-        self.n_iter_, self.n_steps_ = log.n_iter, log.n_steps
 
     def _label(self, rows: np.ndarray, *, in_memory: bool) -> np.ndarray:
         """Labels of rows of the fitted X (validated in memory, else read in blocks)."""

@@ -40,10 +40,13 @@ __all__ = [
     "load_tensors",
     "save_estimator",
     "save_tensors",
+    "scores_from_json",
+    "scores_to_json",
 ]
 
-FORMAT_VERSION = 1
-"""Version of the model-file layout written by this neuncut."""
+FORMAT_VERSION = 2
+"""Version of the model-file layout written by this neuncut (2: ``n_clusters_`` and
+``n_clusters_scores_`` in the header, ``n_clusters="auto"``; format 1 files are read too)."""
 
 _RESERVED = ("format_version", "library_version", "checksum")
 
@@ -212,11 +215,23 @@ def load_tensors(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tensor],
     return tensors, header
 
 
+def scores_to_json(scores: dict[str, np.ndarray] | None) -> dict[str, list[float]] | None:
+    """``n_clusters_scores_`` as JSON (lists; NaN is written as NaN)."""
+    return None if scores is None else {k: [float(v) for v in a] for k, a in scores.items()}
+
+
+def scores_from_json(value: dict[str, list[float]] | None) -> dict[str, np.ndarray] | None:
+    """The inverse of :func:`scores_to_json`."""
+    if value is None:
+        return None
+    return {k: np.asarray(v, dtype=np.float64) for k, v in value.items()}
+
+
 # Fitted attributes of an estimator stored in the JSON header (the network and labels_ are
 # tensors).
 _FITTED_ATTRIBUTES = (
     "n_features_in_", "sigma_", "penalty_", "loss_curve_", "cut_curve_", "ortho_curve_",
-    "n_iter_", "n_steps_", "timings_", "init_ncut_",
+    "n_iter_", "n_steps_", "timings_", "init_ncut_", "n_clusters_", "n_clusters_scores_",
 )
 
 
@@ -234,6 +249,7 @@ def save_estimator(model: Any, path: str | os.PathLike[str]) -> None:
     if not (params["random_state"] is None or isinstance(params["random_state"], Integral)):
         params["random_state"] = None  # a RandomState instance is not stored
     fitted = {name: getattr(model, name) for name in _FITTED_ATTRIBUTES}
+    fitted["n_clusters_scores_"] = scores_to_json(fitted["n_clusters_scores_"])
     if hasattr(model, "feature_names_in_"):
         fitted["feature_names_in_"] = [str(c) for c in model.feature_names_in_]
     tensors = {f"network.{k}": v for k, v in model.network_.state_dict().items()}
@@ -252,9 +268,10 @@ def load_estimator(cls: type, path: str | os.PathLike[str]) -> Any:
     params = dict(header["params"])
     params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
     model = cls(**params)
-    fitted = header["fitted"]
+    fitted = {"n_clusters_": params["n_clusters"], "n_clusters_scores_": None,  # format 1
+              **header["fitted"]}
     network = MembershipNetwork(
-        fitted["n_features_in_"], params["hidden_layer_sizes"], params["n_clusters"],
+        fitted["n_features_in_"], params["hidden_layer_sizes"], fitted["n_clusters_"],
         generator=torch.Generator().manual_seed(0),
     )
     state = {k.removeprefix("network."): v for k, v in tensors.items() if k != "labels_"}
@@ -265,6 +282,8 @@ def load_estimator(cls: type, path: str | os.PathLike[str]) -> Any:
     for name, value in fitted.items():
         if name == "feature_names_in_":
             value = np.asarray(value, dtype=object)
+        elif name == "n_clusters_scores_":
+            value = scores_from_json(value)
         setattr(model, name, value)
     model.network_ = network.eval()
     model.labels_ = tensors["labels_"].numpy()

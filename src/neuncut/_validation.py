@@ -21,11 +21,12 @@ from ._network import as_network_input, check_hidden_layer_sizes
 from ._streaming import open_rows
 from ._warm_start import uses_warm_start
 
-__all__ = ["PARAMETER_CONSTRAINTS", "check_fit_input", "check_rows"]
+__all__ = ["PARAMETER_CONSTRAINTS", "check_fit_input", "check_rows", "training_rows"]
 
 # What ``NeuNcut._validate_params`` checks (scikit-learn's declarative parameter validation).
 PARAMETER_CONSTRAINTS: dict = {
-    "n_clusters": [Interval(Integral, 1, None, closed="left")],
+    "n_clusters": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+    "max_clusters": [Interval(Integral, 2, None, closed="left")],
     "affinity": [StrOptions({"knn", "rbf"}), callable],
     "n_neighbors": [Interval(Integral, 1, None, closed="left")],
     "sigma": [Interval(Real, 0, None, closed="neither"), None],
@@ -70,7 +71,8 @@ def check_fit_input(estimator: Any, X: Any) -> tuple[np.ndarray, tuple[int, ...]
     """
     estimator._validate_params()
     hidden = check_hidden_layer_sizes(estimator.hidden_layer_sizes)
-    k = estimator.n_clusters
+    # With n_clusters="auto" the choice is capped by the data (neuncut.n_clusters).
+    k = 1 if estimator.n_clusters == "auto" else estimator.n_clusters
     if uses_warm_start(estimator.init, estimator.penalty) and estimator.init_size < k:
         raise ValueError(f"init_size={estimator.init_size} should be >= n_clusters={k}.")
     if isinstance(X, Iterator):
@@ -115,3 +117,24 @@ def check_rows(estimator: BaseEstimator, X: Any, *, reset: bool) -> np.ndarray:
             "OneHotEncoder) or drop them."
         ) from None
     return as_network_input(X, normalize_rows=estimator.normalize_rows)
+
+
+def training_rows(
+    estimator: BaseEstimator, X: np.ndarray, indices: np.ndarray, in_memory: bool
+) -> np.ndarray:
+    """The rows ``fit`` trains on; a memory map is read (and validated) at those rows only.
+
+    Parameters
+    ----------
+    estimator : NeuNcut
+    X : ndarray or np.memmap
+        As returned by :func:`check_fit_input`.
+    indices : ndarray of int
+    in_memory : bool
+        Whether X was validated in memory already.
+
+    Returns
+    -------
+    rows : ndarray of float32
+    """
+    return X[indices] if in_memory else check_rows(estimator, X[indices], reset=True)

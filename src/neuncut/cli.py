@@ -65,9 +65,10 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     model.save(args.out)
     if args.labels_out:
         write_array(args.labels_out, model.labels_.astype(np.int64), "--labels-out")
-    sizes = np.bincount(model.labels_, minlength=model.n_clusters).tolist()
-    print(f"fitted {X.shape[0]} points into {model.n_clusters} clusters of sizes {sizes}; "
-          f"model written to {args.out}")
+    sizes = np.bincount(model.labels_, minlength=model.n_clusters_).tolist()
+    chosen = " (chosen by n_clusters=auto)" if model.n_clusters == "auto" else ""
+    print(f"fitted {X.shape[0]} points into {model.n_clusters_} clusters{chosen} of sizes "
+          f"{sizes}; model written to {args.out}")
     return 0
 
 
@@ -81,7 +82,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     else:
         labels = model.predict(X).astype(np.int64)
         write_array(args.out, labels, "--out")
-        sizes = np.bincount(labels, minlength=model.n_clusters).tolist()
+        sizes = np.bincount(labels, minlength=model.n_clusters_).tolist()
         print(f"wrote the labels of {X.shape[0]} points (cluster sizes {sizes}) to {args.out}")
     return 0
 
@@ -119,10 +120,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     unseen = np.setdiff1d(np.arange(n), train)
     # Images: rows L2-normalized, the paper's preprocessing (better on MNIST pixels:
     # benchmarks/README.md, "Measurements behind the constants").
-    model = NeuNcut(n_clusters=k, random_state=args.seed, verbose=1 + args.verbose,
+    n_clusters = k if args.n_clusters is None else args.n_clusters
+    model = NeuNcut(n_clusters=n_clusters, random_state=args.seed, verbose=1 + args.verbose,
                     device=args.device, normalize_rows=ds.image_shape is not None,
                     **(_QUICK if args.quick else {}))
-    logger.info("fitting NeuNcut(n_clusters=%d) on %d of %d points", k, n_train, n)
+    logger.info("fitting NeuNcut(n_clusters=%r) on %d of %d points", n_clusters, n_train, n)
     t0 = time.perf_counter()
     model.fit(X[train])
     times["fit"] = time.perf_counter() - t0
@@ -142,7 +144,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     files = ["labels.npy", "model.safetensors", "report.json", *figures]
     report = _run_report(name, ds, model, labels, metrics, times, n_train, args)
     (out / "report.json").write_text(json.dumps(_jsonable(report), indent=2) + "\n")
-    _print_run(name, X.shape, k, n_train, args.seed, metrics, times, out, files)
+    _print_run(name, X.shape, k, model, n_train, args.seed, metrics, times, out, files)
     return 0
 
 
@@ -152,12 +154,14 @@ def _run_report(name: str, ds: Any, model: NeuNcut, labels: np.ndarray,
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
     return {
         "dataset": name, "description": ds.description, "n": int(ds.data.shape[0]),
-        "n_features": int(ds.data.shape[1]), "k": model.n_clusters, "n_train": n_train,
+        "n_features": int(ds.data.shape[1]), "k": int(np.unique(ds.target).size),
+        "n_clusters": model.n_clusters_, "n_clusters_scores_": model.n_clusters_scores_,
+        "n_train": n_train,
         "n_unseen": int(ds.data.shape[0]) - n_train, "seed": args.seed, "quick": args.quick,
         "parameters": model.get_params(), "metrics": metrics, "times": times,
         "penalty_": model.penalty_, "sigma_": model.sigma_, "n_iter_": model.n_iter_,
         "n_steps_": model.n_steps_,
-        "cluster_sizes": np.bincount(labels, minlength=model.n_clusters),
+        "cluster_sizes": np.bincount(labels, minlength=model.n_clusters_),
         "curves": {"loss": model.loss_curve_, "cut": model.cut_curve_,
                    "ortho": model.ortho_curve_},
         "versions": {"neuncut": __version__, "torch": torch.__version__,
@@ -180,12 +184,13 @@ def _jsonable(obj: Any) -> Any:
     return obj if obj is None or isinstance(obj, bool | int | str) else str(obj)
 
 
-def _print_run(name: str, shape: tuple[int, ...], k: int, n_train: int, seed: int,
-               metrics: dict[str, Any], times: dict[str, Any], out: Path,
+def _print_run(name: str, shape: tuple[int, ...], k: int, model: NeuNcut, n_train: int,
+               seed: int, metrics: dict[str, Any], times: dict[str, Any], out: Path,
                files: list[str]) -> None:
     n = shape[0]
-    print(f"{name}: {n} points x {shape[1]} features, {k} classes; trained on {n_train} "
-          f"points, seed {seed}")
+    chosen = " (chosen by n_clusters=auto)" if model.n_clusters == "auto" else ""
+    print(f"{name}: {n} points x {shape[1]} features, {k} classes, {model.n_clusters_} "
+          f"clusters{chosen}; trained on {n_train} points, seed {seed}")
     print(f"{'':8}{'ACC':>8}{'NMI':>8}{'ARI':>8}{'points':>9}")
     for part, size in (("all", n), ("train", n_train), ("unseen", n - n_train)):
         m = metrics[part]
@@ -232,6 +237,14 @@ def _tol(text: str) -> float | None:
         raise argparse.ArgumentTypeError(f"expected a fraction or none, got {text!r}") from None
 
 
+def _n_clusters(text: str) -> int | str:
+    if text.strip().lower() == "auto":
+        return "auto"
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive int or auto, got {text!r}")
+    return int(text)
+
+
 def _positive_int(text: str) -> int:
     if not text.strip().isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a positive int, got {text!r}")
@@ -254,6 +267,7 @@ def _add_fit_options(p: argparse.ArgumentParser) -> None:
         ("--n-iter-no-change", int, "settled epochs in a row that stop training"),
         ("--learning-rate", float, "Adam step size"), ("--weight-decay", float, "L2 decay"),
         ("--init-size", int, "points used by the warm start"),
+        ("--max-clusters", int, "most clusters --n-clusters auto considers"),
         ("--train-size", _train_size, "train on this many points (int) or fraction (float)"),
         ("--device", str, "torch device, e.g. cpu or cuda"),
     ):
@@ -288,13 +302,17 @@ def _build_parser() -> argparse.ArgumentParser:
                    help=f"points trained on (default {_RUN_TRAIN_SIZE}, at most half the data)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
     p.add_argument("--device", default="auto", help="torch device (default %(default)s)")
+    p.add_argument("--n-clusters", type=_n_clusters, metavar="K",
+                   help="number of clusters, or auto to choose it without labels (default:"
+                        " the number of classes)")
     p.add_argument("--quick", action="store_true", help="tiny settings for a smoke test")
     p.add_argument("-v", "--verbose", action="count", default=0, help="per-epoch losses")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("fit", parents=[common], help="fit a model to a data file")
     p.add_argument("data", metavar="DATA", help="data: .npy, .npz or numeric .csv")
-    p.add_argument("--n-clusters", type=int, required=True, help="number of clusters")
+    p.add_argument("--n-clusters", type=_n_clusters, required=True, metavar="K",
+                   help="number of clusters, or auto to choose it without labels")
     p.add_argument("--out", required=True, metavar="MODEL", help="model file to write")
     p.add_argument("--labels-out", metavar="PATH", help="also write the labels (.npy/.csv)")
     p.add_argument("--checkpoint", metavar="PATH",

@@ -3,7 +3,9 @@ standard ValueError, TypeError and RuntimeError)."""
 
 from __future__ import annotations
 
-__all__ = ["DegenerateGraphWarning", "EmptyClusterWarning", "ModelFileError"]
+__all__ = [
+    "DegenerateGraphWarning", "EmptyClusterWarning", "ModelFileError", "NoClearStructureWarning",
+]
 
 
 class DegenerateGraphWarning(UserWarning):
@@ -22,6 +24,16 @@ class EmptyClusterWarning(UserWarning):
     Examples
     --------
     >>> issubclass(EmptyClusterWarning, UserWarning)
+    True
+    """
+
+
+class NoClearStructureWarning(UserWarning):
+    """``n_clusters="auto"`` found no clear number of clusters; its choice is a guess.
+
+    Examples
+    --------
+    >>> issubclass(NoClearStructureWarning, UserWarning)
     True
     """
 

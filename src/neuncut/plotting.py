@@ -1,12 +1,14 @@
 """Pictures of a fitted model (optional: needs matplotlib, ``pip install 'neuncut[plot]'``).
 
-Four figures, each a function of a fitted :class:`~neuncut.NeuNcut` and the data:
+Five figures, each a function of a fitted :class:`~neuncut.NeuNcut` and the data:
 
 * :func:`plot_training`: the per-epoch cut and orthogonality terms and the loss they make
   with the weight :math:`\\gamma` (``penalty_``);
 * :func:`plot_cluster_montage`: for image data, the most and least confident members of
   every cluster, one row per cluster;
 * :func:`plot_decision_regions`: for 2-D data, the cluster of every point of the plane;
+* :func:`plot_n_clusters`: with ``n_clusters="auto"``, the criterion against k, the choice
+  marked;
 * :func:`plot_confusion_matrix`: clusters against ground-truth classes, when there are any
   (the only figure that reads labels; it evaluates, it never chooses anything).
 
@@ -28,6 +30,7 @@ from sklearn.utils import check_random_state
 
 from ._confusion import plot_confusion_matrix
 from ._figure import cluster_colors, figure_and_axes, new_figure
+from ._n_clusters_plot import plot_n_clusters
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -39,6 +42,7 @@ __all__ = [
     "plot_cluster_montage",
     "plot_confusion_matrix",
     "plot_decision_regions",
+    "plot_n_clusters",
     "plot_training",
     "save_figures",
 ]
@@ -205,7 +209,7 @@ def plot_cluster_montage(
         raise ValueError(f"n_images={n_images} should be >= 1.")
     P = model.predict_proba(X)
     labels, confidence = P.argmax(axis=1), P.max(axis=1)
-    clusters = list(range(model.n_clusters)) if clusters is None else [int(c) for c in clusters]
+    clusters = list(range(model.n_clusters_)) if clusters is None else [int(c) for c in clusters]
     rows = _montage_rows(confidence, labels, clusters, n_images)
 
     cols = 2 * n_images + 1  # the middle column stays blank
@@ -298,7 +302,7 @@ def plot_decision_regions(
     gx, gy = (np.linspace(lo[d] - pad[d], hi[d] + pad[d], resolution) for d in range(2))
     grid = np.column_stack([a.ravel() for a in np.meshgrid(gx, gy)])  # (resolution**2, 2)
     P = model.predict_proba(_like_fit_input(model, grid))
-    k = model.n_clusters
+    k = model.n_clusters_
     colors = cluster_colors(k)
     rgba = colors[P.argmax(axis=1)].copy()
     sharpness = (P.max(axis=1) - 1 / k) / (1 - 1 / k) if k > 1 else np.ones(len(P))
@@ -322,7 +326,8 @@ def plot_decision_regions(
 def save_figures(out: Path, ds: Any, labels: np.ndarray, model: NeuNcut, seed: int) -> list[str]:
     """Write every applicable picture of a clustered data set into the folder ``out``.
 
-    ``training.png`` (:func:`plot_training`) when training ran; ``clusters.png``
+    ``training.png`` (:func:`plot_training`) when training ran; ``n_clusters.png``
+    (:func:`plot_n_clusters`) when ``n_clusters="auto"`` chose k; ``clusters.png``
     (:func:`plot_cluster_montage`) for images; ``regions.png``
     (:func:`plot_decision_regions`) for 2-D data; ``confusion.png``
     (:func:`plot_confusion_matrix`) when ``ds.target`` is given.
@@ -354,8 +359,10 @@ def save_figures(out: Path, ds: Any, labels: np.ndarray, model: NeuNcut, seed: i
     jobs: list[tuple[str, Any]] = []
     if getattr(model, "loss_curve_", None):
         jobs.append(("training.png", lambda: plot_training(model)))
+    if getattr(model, "n_clusters_scores_", None) is not None:
+        jobs.append(("n_clusters.png", lambda: plot_n_clusters(model)))
     if ds.image_shape is not None:
-        shown = range(min(model.n_clusters, _MAX_MONTAGE_ROWS))
+        shown = range(min(model.n_clusters_, _MAX_MONTAGE_ROWS))
         jobs.append(("clusters.png",
                      lambda: plot_cluster_montage(model, ds.data, ds.image_shape, clusters=shown)))
     elif ds.data.shape[1] == 2:

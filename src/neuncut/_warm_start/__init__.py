@@ -47,9 +47,10 @@ class WarmStart:
     verbose: int = 0
 
     @classmethod
-    def of(cls, estimator: Any) -> WarmStart:
-        """The settings of a NeuNcut estimator."""
-        return cls(*(getattr(estimator, name) for name in cls.__dataclass_fields__))
+    def of(cls, estimator: Any, **overrides: Any) -> WarmStart:
+        """The settings of a NeuNcut estimator, with ``overrides`` (the chosen n_clusters)."""
+        values = {name: getattr(estimator, name) for name in cls.__dataclass_fields__}
+        return cls(**{**values, **overrides})
 
 
 @dataclass

@@ -16,10 +16,13 @@ from sklearn.cluster import KMeans
 
 from ..affinity import self_tuning_knn_graph
 
-__all__ = ["spectral_embedding", "spectral_labels", "spectral_partition"]
+__all__ = [
+    "laplacian_spectrum", "spectral_embedding", "spectral_labels", "spectral_partition",
+]
 
 # Below this many points a dense eigen-decomposition is faster and always converges.
 _DENSE_LIMIT = 1500
+_ZERO_EIGENVALUE = 1e-10
 
 
 def spectral_embedding(A: scipy.sparse.spmatrix, n_components: int, seed: int) -> np.ndarray:
@@ -40,6 +43,46 @@ def spectral_embedding(A: scipy.sparse.spmatrix, n_components: int, seed: int) -
     -------
     U : ndarray of shape (n, n_components), unit rows.
     """
+    _, U = _top_eigenpairs(A, n_components, seed)
+    norms = np.linalg.norm(U, axis=1, keepdims=True)
+    return U / np.where(norms > 0, norms, 1.0)
+
+
+def laplacian_spectrum(A: scipy.sparse.spmatrix, n_eigenvalues: int, seed: int) -> np.ndarray:
+    r"""The smallest eigenvalues of the normalized Laplacian :math:`I - D^{-1/2} A D^{-1/2}`.
+
+    Computed as :math:`2 - \lambda` from the top eigenvalues :math:`\lambda` of
+    :math:`M + I` as in :func:`spectral_embedding` (connected components give exact zeros).
+
+    Parameters
+    ----------
+    A : sparse matrix of shape (n, n), symmetric, non-negative.
+    n_eigenvalues : int
+        How many (at most n).
+    seed : int
+        Seed of the Lanczos start vector.
+
+    Returns
+    -------
+    mu : ndarray of shape (min(n_eigenvalues, n),), ascending, in [0, 2].
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse
+    >>> A = scipy.sparse.block_diag([np.ones((3, 3)) - np.eye(3)] * 2).tocsr()
+    >>> np.round(laplacian_spectrum(A, 3, seed=0), 6).tolist()
+    [0.0, 0.0, 1.5]
+    """
+    values, _ = _top_eigenpairs(A, n_eigenvalues, seed)
+    mu = np.sort(np.clip(2.0 - values, 0.0, 2.0))
+    # A connected component's eigenvalue is 0 up to rounding (1e-15 by eigh, 1e-10 by eigsh).
+    return np.where(mu < _ZERO_EIGENVALUE, 0.0, mu)
+
+
+def _top_eigenpairs(
+    A: scipy.sparse.spmatrix, n_components: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top eigenvalues and eigenvectors of :math:`D^{-1/2} A D^{-1/2} + I`."""
     n = A.shape[0]
     d = np.asarray(A.sum(axis=1)).ravel()
     inv_sqrt = np.where(d > 0, 1.0 / np.sqrt(np.maximum(d, 1e-300)), 0.0)
@@ -47,16 +90,13 @@ def spectral_embedding(A: scipy.sparse.spmatrix, n_components: int, seed: int) -
     M = (Dm @ A @ Dm + scipy.sparse.identity(n)).tocsr()
     k = min(n_components, n)
     if n <= _DENSE_LIMIT or k >= n - 1:
-        _, U = scipy.linalg.eigh(M.toarray(), subset_by_index=[n - k, n - 1])
-    else:
-        U = _top_eigenvectors(M, A, d, k, seed)
-    norms = np.linalg.norm(U, axis=1, keepdims=True)
-    return U / np.where(norms > 0, norms, 1.0)
+        return scipy.linalg.eigh(M.toarray(), subset_by_index=[n - k, n - 1])
+    return _top_eigenvectors(M, A, d, k, seed)
 
 
 def _top_eigenvectors(
     M: scipy.sparse.csr_matrix, A: scipy.sparse.spmatrix, d: np.ndarray, k: int, seed: int
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     r"""The k top eigenvectors of :math:`M = D^{-1/2} A D^{-1/2} + I` by Lanczos (``eigsh``).
 
     Each connected component C contributes the eigenvalue 2 with eigenvector
@@ -71,7 +111,7 @@ def _top_eigenvectors(
     if n_comp == 1:
         # tol=0 (machine precision): with a looser tolerance the eigenvectors of a degenerate
         # top eigenvalue mix with the near-1 ones of long chains (two circles).
-        return scipy.sparse.linalg.eigsh(M, k=k, which="LA", v0=v0, tol=0)[1]
+        return scipy.sparse.linalg.eigsh(M, k=k, which="LA", v0=v0, tol=0)
     sizes = np.bincount(comp)
     keep = np.argsort(-sizes, kind="stable")[: min(n_comp, k)]  # the largest components
     B = np.zeros((M.shape[0], keep.size))  # (n, c) orthonormal: sqrt(d) on each component
@@ -80,13 +120,14 @@ def _top_eigenvectors(
         B[members, j] = np.sqrt(d[members])
         B[:, j] /= max(np.linalg.norm(B[:, j]), 1e-300)
     if keep.size >= k:
-        return B
+        return np.full(keep.size, 2.0), B
     deflated = scipy.sparse.linalg.LinearOperator(
         M.shape, matvec=lambda x: M @ x - 2.0 * (B @ (B.T @ x)), dtype=np.float64
     )
     v0 = v0 - B @ (B.T @ v0)
-    rest = scipy.sparse.linalg.eigsh(deflated, k=k - keep.size, which="LA", v0=v0, tol=0)[1]
-    return np.hstack([B, rest])
+    values, rest = scipy.sparse.linalg.eigsh(deflated, k=k - keep.size, which="LA", v0=v0,
+                                             tol=0)
+    return np.r_[np.full(keep.size, 2.0), values], np.hstack([B, rest])
 
 
 def spectral_labels(

@@ -1,0 +1,217 @@
+"""How well is the number of clusters chosen without labels? ``n_clusters="auto"`` and its peers.
+
+    python -m benchmarks.n_clusters               # suite sets, seeds 0-2; null sets; report
+    python -m benchmarks.n_clusters --mnist       # also MNIST / Fashion-MNIST, protocols A, B
+    python -m benchmarks.n_clusters --report      # benchmarks/N_CLUSTERS.md from the results
+
+Methods, each choosing k itself (at most 20): ``neuncut-auto`` (``NeuNcut(n_clusters="auto")``,
+every other parameter at its default), ``hdbscan`` (scikit-learn's, its defaults),
+``eigengap-spectral`` (the eigengap heuristic, then kNN spectral clustering) and
+``silhouette-kmeans`` (the k-means of the best silhouette): :mod:`benchmarks.choose_k_peers`.
+
+* The development suite's 45 sets (:mod:`benchmarks.suite_data`), through the suite's runner
+  (a fresh process per run): ``benchmarks/n_clusters.jsonl``.
+* Sets without cluster structure, where the right answer is one cluster (a Gaussian blob in
+  2-D and 10-D, a uniform square): ``benchmarks/n_clusters_null.jsonl``.
+* ``--mnist``: MNIST and Fashion-MNIST, protocols A and B of :mod:`benchmarks.run` (20 000
+  training rows of 70 000), ``NeuNcut(n_clusters="auto")``: ``benchmarks/n_clusters_mnist.jsonl``.
+
+Labels are read only to score: the true k, NCA / ARI of the labels found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.suite_data import SETS
+from benchmarks.suite_worker import make_estimator
+
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS = BENCH_DIR / "n_clusters.jsonl"
+NULL_RESULTS = BENCH_DIR / "n_clusters_null.jsonl"
+MNIST_RESULTS = BENCH_DIR / "n_clusters_mnist.jsonl"
+REPORT = BENCH_DIR / "N_CLUSTERS.md"
+METHODS = ("neuncut-auto", "hdbscan", "eigengap-spectral", "silhouette-kmeans")
+SEEDS = (0, 1, 2)
+
+
+def null_sets() -> dict[str, np.ndarray]:
+    """Data with no cluster structure: the answer is one cluster."""
+    rng = np.random.default_rng(0)
+    return {"gaussian-2d-1000": rng.normal(size=(1000, 2)),
+            "gaussian-10d-2000": rng.normal(size=(2000, 10)),
+            "uniform-2d-1000": rng.uniform(size=(1000, 2))}
+
+
+def run_null(seeds: tuple[int, ...], path: Path) -> None:
+    """Each method's number of clusters on :func:`null_sets`, one JSON line per run."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    torch.set_num_threads(1)
+    with path.open("a") as f:
+        for name, X in null_sets().items():
+            for seed in seeds:
+                for method in METHODS:
+                    model = make_estimator(method, 1, seed, {})
+                    t0 = time.perf_counter()
+                    labels = np.asarray(model.fit_predict(X.astype(np.float32)))
+                    found = len(np.unique(labels[labels >= 0])) + bool((labels < 0).any())
+                    line = {"dataset": name, "method": method, "seed": seed,
+                            "n_clusters_found": int(found), "fit_s": time.perf_counter() - t0}
+                    print(json.dumps(line), flush=True)
+                    f.write(json.dumps(line) + "\n")
+
+
+def run_mnist(seeds: tuple[int, ...]) -> None:
+    """``NeuNcut(n_clusters="auto")`` on MNIST and Fashion-MNIST, protocols A and B."""
+    from benchmarks import run
+
+    run.main(["--methods", "neuncut", "--protocols", "A", "B", "--datasets", "mnist",
+              "fashion-mnist", "--seeds", *map(str, seeds), "--variant", "n_clusters=auto",
+              "--results", str(MNIST_RESULTS)])
+
+
+# ------------------------------------------------------------------------------------ report
+def _read(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(raw) for raw in path.read_text().splitlines() if raw.strip()]
+
+
+def _latest(records: list[dict[str, Any]]) -> dict[tuple[str, str, int], dict[str, Any]]:
+    """The newest line of each (method, set, seed)."""
+    return {(r["method"], r["dataset"], r["seed"]): r for r in records}
+
+
+def _ks(values: list[int]) -> str:
+    """``3`` when every seed agrees, else ``3/3/4``."""
+    return str(values[0]) if len(set(values)) == 1 else "/".join(map(str, values))
+
+
+def suite_section(records: list[dict[str, Any]]) -> list[str]:
+    runs = {key: r for key, r in _latest(records).items() if r.get("status") == "ok"}
+    methods = [m for m in METHODS if any(key[0] == m for key in runs)]
+    by_set: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    for (method, dataset, _seed), r in sorted(runs.items(), key=lambda kv: kv[0][2]):
+        by_set[dataset][method].append(r)
+    sets = [s for s in SETS if s in by_set]
+    lines = ["## Development suite", "",
+             f"{len(sets)} sets; per method the chosen k (per seed where seeds differ) and the "
+             "mean NCA / ARI of its labels. `k` is the reference number of classes.", ""]
+    head = "| set | k | " + " | ".join(f"{m} k | NCA | ARI" for m in methods) + " |"
+    lines += [head, "|" + " --- |" * (2 + 3 * len(methods))]
+    totals: dict[str, dict[str, list[float]]] = {m: defaultdict(list) for m in methods}
+    for s in sets:
+        k = next(iter(by_set[s].values()))[0]["k"]
+        cells = [s, str(k)]
+        for m in methods:
+            rs = by_set[s].get(m, [])
+            if not rs:
+                cells += ["-", "-", "-"]
+                continue
+            found = [int(r["n_clusters_found"]) for r in rs]
+            nca, ari = statistics.mean(r["nca"] for r in rs), statistics.mean(r["ari"] for r in rs)
+            cells += [_ks(found), f"{nca:.3f}", f"{ari:.3f}"]
+            t = totals[m]
+            t["exact"].append(statistics.mean(f == k for f in found))
+            t["within1"].append(statistics.mean(abs(f - k) <= 1 for f in found))
+            t["nca"].append(nca)
+            t["ari"].append(ari)
+            t["fit_s"].append(statistics.mean(r["fit_s"] for r in rs))
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "### Summary", "",
+              "| method | sets | k exact | k within 1 | mean NCA | mean ARI | mean fit s |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]
+    for m in methods:
+        t = totals[m]
+        n = len(t["nca"])
+        exact, within1 = sum(t["exact"]), sum(t["within1"])
+        lines.append(f"| {m} | {n} | {exact:.1f} ({100 * exact / n:.0f} %)"
+                     f" | {within1:.1f} ({100 * within1 / n:.0f} %)"
+                     f" | {statistics.mean(t['nca']):.3f} | {statistics.mean(t['ari']):.3f}"
+                     f" | {statistics.mean(t['fit_s']):.2f} |")
+    lines += ["", "k exact / within 1: sets, each counted by the fraction of its seeds that got "
+              "it (so 0.7 is a set right on 2 of 3 seeds)."]
+    return lines
+
+
+def null_section(records: list[dict[str, Any]]) -> list[str]:
+    if not records:
+        return []
+    runs = _latest(records)
+    names = list(dict.fromkeys(r["dataset"] for r in records))
+    methods = [m for m in METHODS if any(key[0] == m for key in runs)]
+    lines = ["## No cluster structure", "",
+             "The right answer is 1 cluster. Per method the number of clusters found per seed "
+             "(HDBSCAN's noise counted as one more).", "",
+             "| set | " + " | ".join(methods) + " |", "|" + " --- |" * (1 + len(methods))]
+    for name in names:
+        cells = [_ks([r["n_clusters_found"] for (m, d, _), r in sorted(runs.items())
+                      if m == method and d == name]) for method in methods]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def mnist_section(records: list[dict[str, Any]]) -> list[str]:
+    ok = [r for r in records if r.get("status", "ok") == "ok" and "metrics" in r]
+    if not ok:
+        return []
+    lines = ["## MNIST and Fashion-MNIST (70 000 rows, 20 000 trained)", "",
+             "| protocol | data set | seed | k chosen | ACC | NMI | ARI | fit s |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in sorted(ok, key=lambda r: (r["protocol"], r["dataset"], r["seed"])):
+        m = r["metrics"]["all"]
+        lines.append(f"| {r['protocol']} | {r['dataset']} | {r['seed']} | "
+                     f"{r['extra'].get('n_clusters_', r['n_clusters_found'])} | {m['acc']:.3f} | "
+                     f"{m['nmi']:.3f} | {m['ari']:.3f} | {r['fit_s']:.0f} |")
+    return lines
+
+
+def render() -> str:
+    records = _read(RESULTS)
+    commits = sorted({r.get("commit", "?")[:7] for r in records})
+    lines = ["# Choosing the number of clusters without labels", "",
+             "Generated by `python -m benchmarks.n_clusters --report` from "
+             "`benchmarks/n_clusters.jsonl`, `n_clusters_null.jsonl` and "
+             f"`n_clusters_mnist.jsonl` (commits {', '.join(commits)}). Methods and protocol: "
+             "the docstring of `benchmarks/n_clusters.py`.", ""]
+    lines += suite_section(records) + [""]
+    lines += null_section(_read(NULL_RESULTS)) + [""]
+    lines += mnist_section(_read(MNIST_RESULTS))
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.n_clusters",
+                                description=__doc__.split("\n")[0])
+    p.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
+    p.add_argument("--datasets", nargs="+", default=None, help="suite sets (default: all)")
+    p.add_argument("--mnist", action="store_true", help="also MNIST and Fashion-MNIST")
+    p.add_argument("--report", action="store_true", help="only write N_CLUSTERS.md")
+    args = p.parse_args(argv)
+    if not args.report:
+        from benchmarks import suite
+
+        suite.main(["--methods", *METHODS, "--seeds", *map(str, args.seeds), "--results",
+                    str(RESULTS), "--skip-done",
+                    *(["--datasets", *args.datasets] if args.datasets else [])])
+        run_null(tuple(args.seeds), NULL_RESULTS)
+        if args.mnist:
+            run_mnist(tuple(args.seeds))
+    REPORT.write_text(render())
+    print(f"wrote {REPORT}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
