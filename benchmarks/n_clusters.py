@@ -1,7 +1,7 @@
 """How well is the number of clusters chosen without labels? ``n_clusters="auto"`` and its peers.
 
     python -m benchmarks.n_clusters               # suite sets, seeds 0-2; null sets; report
-    python -m benchmarks.n_clusters --mnist       # also MNIST / Fashion-MNIST, protocols A, B
+    python -m benchmarks.n_clusters --mnist       # also MNIST (protocols A, B), Fashion (B)
     python -m benchmarks.n_clusters --report      # benchmarks/N_CLUSTERS.md from the results
 
 Methods, each choosing k itself (at most 20): ``neuncut-auto`` (``NeuNcut(n_clusters="auto")``,
@@ -13,8 +13,9 @@ every other parameter at its default), ``hdbscan`` (scikit-learn's, its defaults
   (a fresh process per run): ``benchmarks/n_clusters.jsonl``.
 * Sets without cluster structure, where the right answer is one cluster (a Gaussian blob in
   2-D and 10-D, a uniform square): ``benchmarks/n_clusters_null.jsonl``.
-* ``--mnist``: MNIST and Fashion-MNIST, protocols A and B of :mod:`benchmarks.run` (20 000
-  training rows of 70 000), ``NeuNcut(n_clusters="auto")``: ``benchmarks/n_clusters_mnist.jsonl``.
+* ``--mnist`` (``--only-mnist``): MNIST with protocols A and B of :mod:`benchmarks.run` and
+  Fashion-MNIST with B (20 000 training rows of 70 000), ``NeuNcut(n_clusters="auto")``:
+  ``benchmarks/n_clusters_mnist.jsonl``.
 
 Labels are read only to score: the true k, NCA / ARI of the labels found.
 """
@@ -73,12 +74,14 @@ def run_null(seeds: tuple[int, ...], path: Path) -> None:
 
 
 def run_mnist(seeds: tuple[int, ...]) -> None:
-    """``NeuNcut(n_clusters="auto")`` on MNIST and Fashion-MNIST, protocols A and B."""
+    """``NeuNcut(n_clusters="auto")`` on MNIST (protocols A and B) and Fashion-MNIST (B: its
+    scattering features of protocol A take long to compute and are not cached here)."""
     from benchmarks import run
 
-    run.main(["--methods", "neuncut", "--protocols", "A", "B", "--datasets", "mnist",
-              "fashion-mnist", "--seeds", *map(str, seeds), "--variant", "n_clusters=auto",
-              "--results", str(MNIST_RESULTS)])
+    for protocols, dataset in ((("A", "B"), "mnist"), (("B",), "fashion-mnist")):
+        run.main(["--methods", "neuncut", "--protocols", *protocols, "--datasets", dataset,
+                  "--seeds", *map(str, seeds), "--variant", "n_clusters=auto",
+                  "--results", str(MNIST_RESULTS)])
 
 
 # ------------------------------------------------------------------------------------ report
@@ -195,17 +198,23 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.n_clusters",
                                 description=__doc__.split("\n")[0])
     p.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
+    p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    p.add_argument("--skip-null", action="store_true", help="not the sets without structure")
     p.add_argument("--datasets", nargs="+", default=None, help="suite sets (default: all)")
     p.add_argument("--mnist", action="store_true", help="also MNIST and Fashion-MNIST")
+    p.add_argument("--only-mnist", action="store_true", help="only the --mnist runs")
     p.add_argument("--report", action="store_true", help="only write N_CLUSTERS.md")
     args = p.parse_args(argv)
-    if not args.report:
+    if args.only_mnist:
+        run_mnist(tuple(args.seeds))
+    elif not args.report:
         from benchmarks import suite
 
-        suite.main(["--methods", *METHODS, "--seeds", *map(str, args.seeds), "--results",
+        suite.main(["--methods", *args.methods, "--seeds", *map(str, args.seeds), "--results",
                     str(RESULTS), "--skip-done",
                     *(["--datasets", *args.datasets] if args.datasets else [])])
-        run_null(tuple(args.seeds), NULL_RESULTS)
+        if not args.skip_null:
+            run_null(tuple(args.seeds), NULL_RESULTS)
         if args.mnist:
             run_mnist(tuple(args.seeds))
     REPORT.write_text(render())

@@ -61,7 +61,10 @@ from ._warm_start._spectral import laplacian_spectrum
 from .affinity import fuzzy_knn_graph, knn_search, self_tuning_knn_graph
 from .exceptions import NoClearStructureWarning
 
-__all__ = ["NClustersSelection", "gap_profile", "relative_eigengaps", "select_n_clusters"]
+__all__ = [
+    "NClustersSelection", "gap_profile", "gaussian_reference", "relative_eigengaps",
+    "select_n_clusters",
+]
 
 #: Gaps within this fraction of the largest count as large (step 2 of the criterion).
 GAP_FRACTION = 0.85
