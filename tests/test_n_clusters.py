@@ -45,6 +45,17 @@ def test_laplacian_spectrum_counts_components(n: int) -> None:
     assert (np.diff(mu) >= 0).all()
 
 
+def test_laplacian_spectrum_of_many_duplicates() -> None:
+    # 30 points on 2 distinct values: two complete graphs, eigenvalues repeated 19 and 9 times,
+    # where LAPACK's index-range solver returns fewer eigenvalues than asked.
+    X = np.r_[np.zeros(20), np.ones(10)][:, None].astype(np.float32)
+    from neuncut.affinity import self_tuning_knn_graph
+
+    mu = laplacian_spectrum(self_tuning_knn_graph(X, 10), 21, seed=0)
+    assert mu.shape == (21,) and (mu[:2] == 0).all() and (mu[2:] > 0.5).all()
+    assert select_n_clusters(X, random_state=0).n_clusters == 2
+
+
 def test_relative_eigengaps() -> None:
     g = relative_eigengaps(np.array([0.0, 0.1, 0.2, 0.8]))
     np.testing.assert_allclose(g, [1.0, 0.5, 0.75])

@@ -90,7 +90,14 @@ def _top_eigenpairs(
     M = (Dm @ A @ Dm + scipy.sparse.identity(n)).tocsr()
     k = min(n_components, n)
     if n <= _DENSE_LIMIT or k >= n - 1:
-        return scipy.linalg.eigh(M.toarray(), subset_by_index=[n - k, n - 1])
+        dense = M.toarray()
+        values, vectors = scipy.linalg.eigh(dense, subset_by_index=[n - k, n - 1])
+        if values.size < k:
+            # LAPACK's index range can return fewer than asked when an eigenvalue is repeated
+            # many times (30 points on 2 distinct values: 19 of 21); the full problem cannot.
+            values, vectors = scipy.linalg.eigh(dense)
+            values, vectors = values[n - k:], vectors[:, n - k:]
+        return values, vectors
     return _top_eigenvectors(M, A, d, k, seed)
 
 
