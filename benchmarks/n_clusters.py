@@ -26,6 +26,7 @@ import argparse
 import json
 import statistics
 import time
+import warnings
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ NULL_RESULTS = BENCH_DIR / "n_clusters_null.jsonl"
 MNIST_RESULTS = BENCH_DIR / "n_clusters_mnist.jsonl"
 REPORT = BENCH_DIR / "N_CLUSTERS.md"
 METHODS = ("neuncut-auto", "hdbscan", "eigengap-spectral", "silhouette-kmeans")
+WARNING = "NoClearStructureWarning"
 SEEDS = (0, 1, 2)
 
 
@@ -65,10 +67,13 @@ def run_null(seeds: tuple[int, ...], path: Path) -> None:
                 for method in METHODS:
                     model = make_estimator(method, 1, seed, {})
                     t0 = time.perf_counter()
-                    labels = np.asarray(model.fit_predict(X.astype(np.float32)))
+                    with warnings.catch_warnings(record=True) as caught:
+                        warnings.simplefilter("always")
+                        labels = np.asarray(model.fit_predict(X.astype(np.float32)))
                     found = len(np.unique(labels[labels >= 0])) + bool((labels < 0).any())
                     line = {"dataset": name, "method": method, "seed": seed,
-                            "n_clusters_found": int(found), "fit_s": time.perf_counter() - t0}
+                            "n_clusters_found": int(found), "fit_s": time.perf_counter() - t0,
+                            "warnings": sorted({w.category.__name__ for w in caught})}
                     print(json.dumps(line), flush=True)
                     f.write(json.dumps(line) + "\n")
 
@@ -101,6 +106,11 @@ def _ks(values: list[int]) -> str:
     return str(values[0]) if len(set(values)) == 1 else "/".join(map(str, values))
 
 
+def _warned(record: dict[str, Any]) -> bool:
+    """Whether the run gave a NoClearStructureWarning."""
+    return any(str(w).startswith(WARNING) for w in record.get("warnings", []))
+
+
 def suite_section(records: list[dict[str, Any]]) -> list[str]:
     runs = {key: r for key, r in _latest(records).items() if r.get("status") == "ok"}
     methods = [m for m in METHODS if any(key[0] == m for key in runs)]
@@ -109,8 +119,10 @@ def suite_section(records: list[dict[str, Any]]) -> list[str]:
         by_set[dataset][method].append(r)
     sets = [s for s in SETS if s in by_set]
     lines = ["## Development suite", "",
-             f"{len(sets)} sets; per method the chosen k (per seed where seeds differ) and the "
-             "mean NCA / ARI of its labels. `k` is the reference number of classes.", ""]
+             f"{len(sets)} sets; per method the chosen k (per seed where seeds differ; (w): a "
+             "`NoClearStructureWarning` was given) and the mean NCA / ARI of its labels. `k` is "
+             "the reference number of classes. Peers that are deterministic or nearly so ran "
+             "seed 0 only.", ""]
     head = "| set | k | " + " | ".join(f"{m} k | NCA | ARI" for m in methods) + " |"
     lines += [head, "|" + " --- |" * (2 + 3 * len(methods))]
     totals: dict[str, dict[str, list[float]]] = {m: defaultdict(list) for m in methods}
@@ -124,7 +136,9 @@ def suite_section(records: list[dict[str, Any]]) -> list[str]:
                 continue
             found = [int(r["n_clusters_found"]) for r in rs]
             nca, ari = statistics.mean(r["nca"] for r in rs), statistics.mean(r["ari"] for r in rs)
-            cells += [_ks(found), f"{nca:.3f}", f"{ari:.3f}"]
+            mark = " (w)" if any(map(_warned, rs)) else ""
+            cells += [_ks(found) + mark, f"{nca:.3f}", f"{ari:.3f}"]
+            totals[m]["warned"].append(float(any(map(_warned, rs))))
             t = totals[m]
             t["exact"].append(statistics.mean(f == k for f in found))
             t["within1"].append(statistics.mean(abs(f - k) <= 1 for f in found))
@@ -133,8 +147,9 @@ def suite_section(records: list[dict[str, Any]]) -> list[str]:
             t["fit_s"].append(statistics.mean(r["fit_s"] for r in rs))
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "### Summary", "",
-              "| method | sets | k exact | k within 1 | mean NCA | mean ARI | mean fit s |",
-              "| --- | --- | --- | --- | --- | --- | --- |"]
+              "| method | sets | k exact | k within 1 | mean NCA | mean ARI | mean fit s | "
+              "sets warned |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for m in methods:
         t = totals[m]
         n = len(t["nca"])
@@ -142,7 +157,7 @@ def suite_section(records: list[dict[str, Any]]) -> list[str]:
         lines.append(f"| {m} | {n} | {exact:.1f} ({100 * exact / n:.0f} %)"
                      f" | {within1:.1f} ({100 * within1 / n:.0f} %)"
                      f" | {statistics.mean(t['nca']):.3f} | {statistics.mean(t['ari']):.3f}"
-                     f" | {statistics.mean(t['fit_s']):.2f} |")
+                     f" | {statistics.mean(t['fit_s']):.2f} | {int(sum(t['warned']))} |")
     lines += ["", "k exact / within 1: sets, each counted by the fraction of its seeds that got "
               "it (so 0.7 is a set right on 2 of 3 seeds)."]
     return lines
@@ -155,12 +170,16 @@ def null_section(records: list[dict[str, Any]]) -> list[str]:
     names = list(dict.fromkeys(r["dataset"] for r in records))
     methods = [m for m in METHODS if any(key[0] == m for key in runs)]
     lines = ["## No cluster structure", "",
-             "The right answer is 1 cluster. Per method the number of clusters found per seed "
-             "(HDBSCAN's noise counted as one more).", "",
+             "The right answer is 1 cluster, or a warning. Per method the number of clusters "
+             "found per seed (HDBSCAN's noise counted as one more; (w): a "
+             "`NoClearStructureWarning` was given).", "",
              "| set | " + " | ".join(methods) + " |", "|" + " --- |" * (1 + len(methods))]
     for name in names:
-        cells = [_ks([r["n_clusters_found"] for (m, d, _), r in sorted(runs.items())
-                      if m == method and d == name]) for method in methods]
+        cells = []
+        for method in methods:
+            rs = [r for (m, d, _), r in sorted(runs.items()) if m == method and d == name]
+            mark = " (w)" if any(map(_warned, rs)) else ""
+            cells.append(_ks([r["n_clusters_found"] for r in rs]) + mark)
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines
 

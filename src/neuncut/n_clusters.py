@@ -46,7 +46,13 @@ Gaussian reference at any k is as noisy as the difference between those sets. Ch
 would lose the noisy shapes; choosing k with a warning loses nothing.
 
 What it cannot do: on data whose classes touch, with no spectral gap at the reference k
-(MNIST and Fashion-MNIST images, digits: 10 classes), it answers the coarse groups (2-3).
+(MNIST and Fashion-MNIST images, digits: 10 classes), it answers the coarse groups (2-3 on
+5 000 images; 6 on MNIST's 20 000 scattering features).
+
+End to end (``NeuNcut(n_clusters="auto")``, ``benchmarks/N_CLUSTERS.md``, 3 seeds): the
+reference k on 34 of the 45 suite sets and within one on 38, mean NCA 0.808 with the chosen k;
+HDBSCAN 24 / 30 and 0.773, the silhouette of k-means 24 / 33 and 0.560, the eigengap heuristic
+12 / 17 and 0.264.
 """
 
 from __future__ import annotations
