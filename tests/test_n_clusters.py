@@ -108,6 +108,10 @@ def test_max_clusters_caps_the_choice() -> None:
     assert selection.n_clusters <= 4 and selection.scores.shape == (4,)
 
 
+def test_identical_rows_get_one_cluster() -> None:
+    assert select_n_clusters(np.ones((100, 3)), random_state=0).n_clusters == 1
+
+
 def test_tiny_data() -> None:
     for n in (1, 2):
         selection = select_n_clusters(np.arange(n, dtype=float)[:, None], random_state=0)
