@@ -27,7 +27,9 @@ from ..penalty import select_penalty
 from ._candidates import CANDIDATES, initial_partition
 from ._distill import distill_partition
 
-__all__ = ["CANDIDATES", "Initialization", "WarmStart", "initialize", "uses_warm_start"]
+__all__ = [
+    "CANDIDATES", "Initialization", "WarmStart", "initialize", "reference_rows", "uses_warm_start",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -154,9 +156,7 @@ def reference_partition(
         Normalized cut of each candidate on the subsample's kNN graph (empty for
         ``"kmeans"`` and ``"random"``).
     """
-    n_ref = min(settings.init_size, X.shape[0])
-    idx = torch.from_numpy(np.sort(rng.choice(X.shape[0], n_ref, replace=False)))
-    X_ref = X[idx.to(X.device)]
+    X_ref = reference_rows(X, settings.init_size, rng)
     X_np = X_ref.cpu().numpy()
     ncuts: dict[str, float] = {}
     k = settings.n_clusters
@@ -172,6 +172,26 @@ def reference_partition(
         with timed(timings, "init/kmeans"):
             labels = KMeans(k, n_init=3, random_state=seed).fit_predict(X_np)
     return X_ref, torch.from_numpy(labels.astype(np.int64)).to(X.device), ncuts
+
+
+def reference_rows(X: torch.Tensor, init_size: int, rng: np.random.Generator) -> torch.Tensor:
+    """``min(init_size, n)`` rows of X drawn without replacement, in their order in X.
+
+    The subsample of the warm start, and of ``n_clusters="auto"``'s choice.
+
+    Parameters
+    ----------
+    X : Tensor of shape (n, n_features)
+    init_size : int
+    rng : numpy Generator
+
+    Returns
+    -------
+    X_ref : Tensor of shape (min(init_size, n), n_features), on X's device
+    """
+    n_ref = min(init_size, X.shape[0])
+    idx = torch.from_numpy(np.sort(rng.choice(X.shape[0], n_ref, replace=False)))
+    return X[idx.to(X.device)]
 
 
 def uses_warm_start(init: str, penalty: float | None) -> bool:

@@ -19,6 +19,7 @@ from .._distributed import on_rank_zero
 from .._io import scores_from_json, scores_to_json
 from .._timing import timed
 from ..n_clusters import select_n_clusters
+from . import reference_rows
 
 __all__ = ["NClustersChoice", "resolve_n_clusters"]
 
@@ -75,9 +76,7 @@ def resolve_n_clusters(
     def choose() -> NClustersChoice:
         timings: dict[str, float] = {}
         with timed(timings, "n_clusters"):
-            n_ref = min(estimator.init_size, X.shape[0])
-            idx = torch.from_numpy(np.sort(rng.choice(X.shape[0], n_ref, replace=False)))
-            X_ref = X[idx.to(X.device)].cpu().numpy()
+            X_ref = reference_rows(X, estimator.init_size, rng).cpu().numpy()
             selection = select_n_clusters(
                 X_ref, estimator.max_clusters, n_neighbors=estimator.n_neighbors,
                 random_state=int(rng.integers(2**31 - 1)),
