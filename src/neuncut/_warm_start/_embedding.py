@@ -124,15 +124,18 @@ def _sgd_step(
     hn = h.repeat_interleave(_N_NEGATIVE)
     r = torch.randint(0, Z.shape[0], (hn.shape[0],), generator=gen, device=Z.device)
     heads, others = torch.cat((h, hn)), torch.cat((t, r))
-    diff = Z[heads] - Z[others]
+    # index_select, not Z[heads]: the same values, three times faster on CPU
+    diff = Z.index_select(0, heads) - Z.index_select(0, others)
     d2 = (diff * diff).sum(dim=1, keepdim=True)
     near, far = d2[:m].clamp_min(1e-12), d2[m:]
     near_b = near.pow(_B)
     attract = (-2.0 * _A * _B) * near_b / (near * (1.0 + _A * near_b))
     repel = (2.0 * _B) / ((1e-3 + far) * (1.0 + _A * far.pow(_B)))
     grad = (torch.cat((attract, repel)) * diff).clamp_(-_CLIP, _CLIP)
-    # coincident points: no attraction; a repulsion of the clip value, as UMAP
-    coincide = torch.cat((torch.zeros_like(near), torch.full_like(far, _CLIP)))
-    grad = torch.where(d2 > 0, grad, coincide).mul_(lr)
+    # Coincident points (d2 = 0, so diff = 0 and the step above is 0): no attraction, and a
+    # repulsion of the clip value, as UMAP. An in-place fill of the repelled rows gives the
+    # same numbers as a torch.where over all rows in a fifth of its time.
+    grad[m:].masked_fill_(far == 0, _CLIP)
+    grad.mul_(lr)
     Z.index_add_(0, heads, grad)
     Z.index_add_(0, t, grad[:m], alpha=-1.0)
