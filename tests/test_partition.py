@@ -12,8 +12,12 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.neighbors import NearestNeighbors
 
 from neuncut._threads import torch_threads
-from neuncut._warm_start._candidates import embedding_labels, initial_partition
-from neuncut._warm_start._embedding import neighbor_embedding
+from neuncut._warm_start._candidates import (
+    PartitionSettled,
+    embedding_labels,
+    initial_partition,
+)
+from neuncut._warm_start._embedding import CHECK_EVERY, neighbor_embedding
 from neuncut.affinity import (
     fuzzy_knn_graph,
     knn_search,
@@ -148,7 +152,7 @@ def test_mutual_mst_graph_puts_chains_on_the_lower_cut() -> None:
 
 
 def test_initial_partition_keeps_the_lowest_ncut() -> None:
-    X, y = make_moons(400, noise=0.05, random_state=0)
+    X, y = make_moons(400, noise=0.08, random_state=0)  # one connected kNN graph
     labels, ncuts = initial_partition(X, 2, 10, np.random.default_rng(0))
     assert set(ncuts) == {"spectral", "embedding"}
     A = self_tuning_knn_graph(X, 10)
@@ -178,8 +182,54 @@ def test_one_knn_search_serves_both_graphs() -> None:
 
 
 def test_initial_partition_times_its_stages() -> None:
-    X, _ = make_blobs(120, centers=3, random_state=0)
+    X, _ = make_moons(200, noise=0.1, random_state=0)
     timings: dict[str, float] = {}
-    initial_partition(X, 3, 10, np.random.default_rng(0), timings=timings)
+    initial_partition(X, 2, 10, np.random.default_rng(0), timings=timings)
     assert set(timings) == {"init/knn", "init/spectral", "init/layout", "init/kmeans"}
     assert all(t >= 0.0 for t in timings.values())
+
+
+def test_a_partition_that_cuts_nothing_ends_the_search() -> None:
+    """Separated blobs: the spectral partition is the graph's components (Ncut 0), which no
+    candidate can beat, so the layout is never run; the order of candidates decides."""
+    X, y = make_blobs(300, centers=3, cluster_std=0.5, random_state=1)
+    assert connected_components(self_tuning_knn_graph(X, 10))[0] == 3
+    timings: dict[str, float] = {}
+    labels, ncuts = initial_partition(X, 3, 10, np.random.default_rng(0), timings=timings)
+    assert list(ncuts) == ["spectral"] and abs(ncuts["spectral"]) < 1e-12
+    assert "init/layout" not in timings and adjusted_rand_score(y, labels) == 1.0
+    _, ncuts = initial_partition(X, 3, 10, np.random.default_rng(0), ("embedding", "spectral"))
+    assert list(ncuts) == ["embedding"] and abs(ncuts["embedding"]) < 1e-12
+
+
+def test_partition_settled_needs_two_stable_checks_after_the_minimum() -> None:
+    rng = np.random.default_rng(0)
+    Z = np.r_[rng.normal(size=(60, 2)), rng.normal(size=(60, 2)) + 10]
+    settled = PartitionSettled(2, np.random.default_rng(1))
+    # 25, 50, 75 epochs: below the minimum of 100 even though nothing changes
+    assert [settled(Z) for _ in range(3)] == [False, False, False]
+    assert settled(Z) and settled.stopped_at == 4 * CHECK_EVERY
+    # a partition that changes starts the count again
+    settled = PartitionSettled(2, np.random.default_rng(1))
+    assert not any(settled(Z) for _ in range(3))
+    moved = Z.copy()
+    moved[:30] += 10  # half of the first blob joins the second
+    assert not settled(moved) and not settled(moved) and settled(moved)
+
+
+def test_layout_stops_when_settled_and_draws_nothing_for_it() -> None:
+    X, _ = make_blobs(300, centers=3, cluster_std=1.0, random_state=0)
+    W = fuzzy_knn_graph(X, 10)
+    calls: list[int] = []
+
+    def never(Z: np.ndarray) -> bool:
+        calls.append(Z.shape[0])
+        return False
+
+    plain = neighbor_embedding(W, 3, n_epochs=100, rng=np.random.default_rng(2))
+    watched = neighbor_embedding(W, 3, n_epochs=100, rng=np.random.default_rng(2), settled=never)
+    np.testing.assert_array_equal(plain, watched)  # a check changes nothing
+    assert calls == [300] * (100 // CHECK_EVERY - 1)  # not after the last epoch
+    early = neighbor_embedding(W, 3, n_epochs=100, rng=np.random.default_rng(2),
+                               settled=lambda Z: True)
+    assert not np.array_equal(early, plain)  # stopped after 25 of 100 epochs

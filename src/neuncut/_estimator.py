@@ -135,9 +135,9 @@ class NeuNcut(ClusterMixin, BaseEstimator):
     penalty_ : float
         The gamma used.
     init_ncut_ : dict
-        Normalized cut of each warm-start candidate partition (``"spectral"``,
-        ``"embedding"``) on the subsample's kNN graph; the lowest was distilled. Empty for
-        ``init="kmeans"`` and ``"random"``.
+        Normalized cut of each warm-start candidate computed (``"spectral"``, ``"embedding"``:
+        not after one that cuts nothing) on the subsample's kNN graph; the lowest was
+        distilled. Empty for ``init="kmeans"`` and ``"random"``.
     loss_curve_, cut_curve_, ortho_curve_ : list of float
         Per-epoch means of the loss and its two terms.
     n_iter_ : int

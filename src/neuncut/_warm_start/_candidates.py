@@ -13,6 +13,12 @@ the normalized cut of each hard partition on the self-tuning kNN graph of the su
 graph that spectral clustering relaxes and that the batches use), lowest wins. Where this
 picks well and where it does not is measured in ``benchmarks/README.md``.
 
+Two shortcuts save the layout, which is most of a fit's time. A candidate that cuts nothing
+(the graph's connected components) ends the search, since no partition cuts less: this never
+changes the result. And the layout stops once its k-means partition has settled
+(:class:`PartitionSettled`): this changes the embedding where it stops, little its partition
+(measured in ``benchmarks/README.md``, "Layout early stop").
+
 Spectral clustering of the mutual kNN + minimum spanning tree graph
 (:func:`neuncut.affinity.mutual_knn_mst_graph`) was measured as the spectral candidate and
 left out: it wins on small shapes and tables (development suite 0.920 -> 0.925, held-out
@@ -24,19 +30,21 @@ A, seed 0: Ncut 0.487 against 0.489, ACC 0.83 against 0.96).
 from __future__ import annotations
 
 import logging
+import warnings
 
 import numpy as np
 import torch
 from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
 
 from .._timing import timed
 from ..affinity import fuzzy_knn_graph, knn_search, self_tuning_knn_graph
 from ..affinity._subsample import Neighbors
 from ..loss import normalized_cut
-from ._embedding import neighbor_embedding
+from ._embedding import CHECK_EVERY, neighbor_embedding
 from ._spectral import spectral_partition
 
-__all__ = ["CANDIDATES", "embedding_labels", "initial_partition"]
+__all__ = ["CANDIDATES", "PartitionSettled", "embedding_labels", "initial_partition"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +53,65 @@ CANDIDATES = ("spectral", "embedding")
 # partitions of higher Ncut and lower accuracy on MNIST (benchmarks/README.md).
 _EMBEDDING_EPOCHS = 500
 _KMEANS_INITS = 20
+# A normalized cut below this is zero up to round-off.
+_NO_CUT = 1e-12
+# The layout stops early once its k-means partition has changed on at most this fraction of
+# the points at _SETTLED_CHECKS checks in a row (every CHECK_EVERY epochs), from
+# _SETTLED_MIN_EPOCHS on. Measured over the suite (benchmarks/README.md, "Layout early stop"):
+# separated clusters settle by epoch 100, image data never does and keeps all 500 epochs.
+_SETTLED_AGREEMENT = 0.999
+_SETTLED_CHECKS = 2
+_SETTLED_MIN_EPOCHS = 100
+
+
+class PartitionSettled:
+    """Label-free early stop of the layout: its k-means partition no longer changes.
+
+    Each call runs one k-means (Lloyd from the previous call's centres; k-means++ the first
+    time) on the layout and compares its labels with the previous call's; it answers True
+    once ``_SETTLED_CHECKS`` calls in a row each kept at least 99.9 % of the labels and the
+    layout has run at least ``_SETTLED_MIN_EPOCHS`` epochs.
+
+    Parameters
+    ----------
+    n_clusters : int
+    rng : numpy Generator
+        Seeds the first k-means++.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> Z = np.r_[rng.normal(size=(50, 2)), rng.normal(size=(50, 2)) + 10]
+    >>> settled = PartitionSettled(2, rng)
+    >>> [settled(Z) for _ in range(5)]
+    [False, False, False, True, True]
+    """
+
+    def __init__(self, n_clusters: int, rng: np.random.Generator) -> None:
+        self.n_clusters = n_clusters
+        self.seed = int(rng.integers(2**31 - 1))
+        self.epochs = 0
+        self._centers: np.ndarray | None = None
+        self._labels: np.ndarray | None = None
+        self._in_a_row = 0
+        self.stopped_at: int | None = None  # the epoch of the first True
+
+    def __call__(self, Z: np.ndarray) -> bool:
+        self.epochs += CHECK_EVERY
+        init = "k-means++" if self._centers is None else self._centers
+        with warnings.catch_warnings():  # fewer distinct points than clusters: no matter here
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            km = KMeans(self.n_clusters, init=init, n_init=1, random_state=self.seed).fit(Z)
+        if self._labels is not None and np.mean(km.labels_ == self._labels) >= _SETTLED_AGREEMENT:
+            self._in_a_row += 1
+        else:
+            self._in_a_row = 0
+        self._centers, self._labels = km.cluster_centers_, km.labels_
+        done = self._in_a_row >= _SETTLED_CHECKS and self.epochs >= _SETTLED_MIN_EPOCHS
+        if done and self.stopped_at is None:
+            self.stopped_at = self.epochs
+        return done
 
 
 def embedding_labels(
@@ -89,10 +156,16 @@ def embedding_labels(
     >>> bool((labels[:100] == labels[0]).all() and (labels[100:] != labels[0]).all())
     True
     """
+    # The early stop's k-means++ draws from a child stream, so that the layout and the final
+    # k-means draw what they drew before it existed: a layout that runs all its epochs is the
+    # same as without the stop.
+    settled = PartitionSettled(n_clusters, rng.spawn(1)[0])
     with timed(timings, "init/layout"):
         W = fuzzy_knn_graph(X, n_neighbors, neighbors=neighbors)
         Z = neighbor_embedding(W, max(n_clusters, 2), n_epochs=_EMBEDDING_EPOCHS, rng=rng,
-                               device=device)
+                               device=device, settled=settled)
+    logger.debug("layout: %d of %d epochs", settled.stopped_at or _EMBEDDING_EPOCHS,
+                 _EMBEDDING_EPOCHS)
     with timed(timings, "init/kmeans"):
         km = KMeans(n_clusters, n_init=_KMEANS_INITS, random_state=int(rng.integers(2**31 - 1)))
         return km.fit_predict(Z).astype(np.int64)
@@ -129,7 +202,9 @@ def initial_partition(
     labels : ndarray of shape (n,), int64 in [0, n_clusters)
     ncuts : dict
         Normalized cut of each candidate on the self-tuning ``n_neighbors``-NN graph of X
-        (ties go to the first candidate).
+        (ties go to the first candidate). A candidate whose cut is zero (below 1e-12: it
+        separates the graph's connected components) ends the search, and the later ones
+        are neither computed nor listed.
 
     Examples
     --------
@@ -145,19 +220,26 @@ def initial_partition(
     with timed(timings, "init/knn"):
         neighbors = knn_search(X, n_neighbors)
         A = self_tuning_knn_graph(X, n_neighbors, neighbors=neighbors)
+    unknown = set(candidates) - set(CANDIDATES)
+    if unknown or not candidates:
+        raise ValueError(f"candidates={candidates!r}: each must be one of {CANDIDATES}.")
     found: dict[str, np.ndarray] = {}
+    ncuts: dict[str, float] = {}
     for name in candidates:
         if name == "spectral":
             with timed(timings, "init/spectral"):
                 found[name] = spectral_partition(A, n_clusters, rng)
-        elif name == "embedding":
+        else:
             found[name] = embedding_labels(
                 X, n_clusters, n_neighbors, rng, neighbors=neighbors, timings=timings,
                 device=device,
             )
-        else:
-            raise ValueError(f"candidates={candidates!r}: each must be one of {CANDIDATES}.")
-    ncuts = {name: normalized_cut(A, labels, n_clusters) for name, labels in found.items()}
+        ncuts[name] = normalized_cut(A, found[name], n_clusters)
+        if ncuts[name] < _NO_CUT:
+            # The partition cuts no edge (the graph's components): no candidate can cut less,
+            # so the rest are not computed (at 3 000 separated points, the layout is 5 of
+            # the fit's 6 s).
+            break
     best = min(ncuts, key=ncuts.__getitem__)
     logger.debug("warm-start candidates' Ncut %s: %s chosen", ncuts, best)
     return found[best], ncuts

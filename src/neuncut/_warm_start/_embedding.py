@@ -15,6 +15,8 @@ whose first compilation costs about 30 s per process.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import scipy.sparse
 import torch
@@ -22,7 +24,7 @@ import torch
 from .._threads import torch_threads
 from ._spectral import spectral_embedding
 
-__all__ = ["neighbor_embedding"]
+__all__ = ["CHECK_EVERY", "neighbor_embedding"]
 
 # q(d) = 1 / (1 + a d^(2b)) fitted to UMAP's curve with min_dist=0, spread=1: the tightest
 # clusters, which is what k-means on the embedding needs.
@@ -32,6 +34,8 @@ _CLIP = 4.0  # per-coordinate bound on one edge's gradient (UMAP's)
 # Synchronous updates per epoch: one (all edges at once from stale positions) separates
 # clusters far worse than 20; 100 is no better than 20.
 _N_CHUNKS = 20
+# The layout is shown to ``settled`` every this many epochs.
+CHECK_EVERY = 25
 
 
 def neighbor_embedding(
@@ -41,6 +45,7 @@ def neighbor_embedding(
     n_epochs: int,
     rng: np.random.Generator,
     device: str | torch.device = "cpu",
+    settled: Callable[[np.ndarray], bool] | None = None,
 ) -> np.ndarray:
     r"""Layout of the graph W in ``n_components`` dimensions by UMAP's cross-entropy.
 
@@ -55,7 +60,9 @@ def neighbor_embedding(
     :math:`W_{ij} / \max W`, attracts its two ends, pushes its head away from 5 random points,
     clips each coordinate of every edge's step to [-4, 4], and takes 20 synchronous steps with a
     learning rate decaying linearly from 1 to 0. Starts from the spectral embedding of W
-    (:func:`spectral_embedding`), centred and scaled to a maximum of 10.
+    (:func:`spectral_embedding`), centred and scaled to a maximum of 10. With ``settled``,
+    stops at the first of its checks (every 25 epochs) that returns True: a label-free early
+    stop, whose learning rate has not decayed to 0.
 
     Parameters
     ----------
@@ -68,6 +75,9 @@ def neighbor_embedding(
     device : str or torch.device, default="cpu"
         Where the layout runs (the fit's device: ``"cuda"`` runs it on the GPU, with the
         GPU's generator, so its draws differ from the CPU's).
+    settled : callable, optional
+        Called with the layout so far (ndarray of shape (n, n_components)) after every
+        ``CHECK_EVERY`` epochs; True ends the layout there. It must not draw from ``rng``.
 
     Returns
     -------
@@ -104,6 +114,9 @@ def neighbor_embedding(
             order = torch.randperm(hs.shape[0], generator=gen, device=device)
             for chunk in order.chunk(_N_CHUNKS):
                 _sgd_step(Z, hs[chunk], ts[chunk], lr, gen)
+            if settled is not None and (epoch + 1) % CHECK_EVERY == 0 and epoch + 1 < n_epochs:
+                if settled(Z.cpu().numpy()):
+                    break
     return Z.cpu().numpy()
 
 
