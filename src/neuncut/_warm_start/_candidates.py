@@ -210,10 +210,13 @@ def initial_partition(
     --------
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
-    >>> X = np.r_[rng.normal(size=(40, 3)), rng.normal(size=(40, 3)) + 5]
+    >>> X = np.r_[rng.normal(size=(40, 3)), rng.normal(size=(40, 3)) + 3]  # touching
     >>> labels, ncuts = initial_partition(X, 2, 10, rng)
     >>> sorted(ncuts), bool(len(set(labels[:40])) == 1)
     (['embedding', 'spectral'], True)
+    >>> X[40:] += 5  # apart: the spectral partition cuts nothing, and ends the search
+    >>> sorted(initial_partition(X, 2, 10, rng)[1])
+    ['spectral']
     """
     if n_clusters == 1 or X.shape[0] < 2:  # one cluster, or one point: nothing to cut
         return np.zeros(X.shape[0], dtype=np.int64), {name: 0.0 for name in candidates}
