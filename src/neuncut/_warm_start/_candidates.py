@@ -17,7 +17,7 @@ Two shortcuts save the layout, which is most of a fit's time. A candidate that c
 (the graph's connected components) ends the search, since no partition cuts less: this never
 changes the result. And the layout stops once its k-means partition has settled
 (:class:`PartitionSettled`): this changes the embedding where it stops, little its partition
-(measured in ``benchmarks/README.md``, "Layout early stop").
+(measured in ``benchmarks/README.md``, "Fit speed", "Second round").
 
 Spectral clustering of the mutual kNN + minimum spanning tree graph
 (:func:`neuncut.affinity.mutual_knn_mst_graph`) was measured as the spectral candidate and
@@ -57,7 +57,7 @@ _KMEANS_INITS = 20
 _NO_CUT = 1e-12
 # The layout stops early once its k-means partition has changed on at most this fraction of
 # the points at _SETTLED_CHECKS checks in a row (every CHECK_EVERY epochs), from
-# _SETTLED_MIN_EPOCHS on. Measured over the suite (benchmarks/README.md, "Layout early stop"):
+# _SETTLED_MIN_EPOCHS on. Measured over the suite (benchmarks/README.md, "Second round"):
 # separated clusters settle by epoch 100, image data never does and keeps all 500 epochs.
 _SETTLED_AGREEMENT = 0.999
 _SETTLED_CHECKS = 2
