@@ -37,6 +37,7 @@ import torch
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 
+from .._threads import native_threads
 from .._timing import timed
 from ..affinity import fuzzy_knn_graph, knn_search, self_tuning_knn_graph
 from ..affinity._subsample import Neighbors
@@ -100,8 +101,8 @@ class PartitionSettled:
     def __call__(self, Z: np.ndarray) -> bool:
         self.epochs += CHECK_EVERY
         init = "k-means++" if self._centers is None else self._centers
-        with warnings.catch_warnings():  # fewer distinct points than clusters: no matter here
-            warnings.simplefilter("ignore", ConvergenceWarning)
+        with warnings.catch_warnings(), native_threads(1):  # (as embedding_labels' k-means)
+            warnings.simplefilter("ignore", ConvergenceWarning)  # fewer distinct points: fine
             km = KMeans(self.n_clusters, init=init, n_init=1, random_state=self.seed).fit(Z)
         if self._labels is not None and np.mean(km.labels_ == self._labels) >= _SETTLED_AGREEMENT:
             self._in_a_row += 1
@@ -166,7 +167,9 @@ def embedding_labels(
                                device=device, settled=settled)
     logger.debug("layout: %d of %d epochs", settled.stopped_at or _EMBEDDING_EPOCHS,
                  _EMBEDDING_EPOCHS)
-    with timed(timings, "init/kmeans"):
+    # One native thread: k-means on a k-dimensional embedding is 3-10 times faster on one
+    # than on two, idle or not (neuncut._threads).
+    with timed(timings, "init/kmeans"), native_threads(1):
         km = KMeans(n_clusters, n_init=_KMEANS_INITS, random_state=int(rng.integers(2**31 - 1)))
         return km.fit_predict(Z).astype(np.int64)
 

@@ -14,6 +14,7 @@ import scipy.sparse.csgraph
 import scipy.sparse.linalg
 from sklearn.cluster import KMeans
 
+from .._threads import native_threads
 from ..affinity import self_tuning_knn_graph
 
 __all__ = [
@@ -82,7 +83,15 @@ def laplacian_spectrum(A: scipy.sparse.spmatrix, n_eigenvalues: int, seed: int) 
 def _top_eigenpairs(
     A: scipy.sparse.spmatrix, n_components: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Top eigenvalues and eigenvectors of :math:`D^{-1/2} A D^{-1/2} + I`."""
+    """Top eigenvalues and eigenvectors of :math:`D^{-1/2} A D^{-1/2} + I`, on one native
+    thread (``neuncut._threads``)."""
+    with native_threads(1):
+        return _top_eigenpairs_here(A, n_components, seed)
+
+
+def _top_eigenpairs_here(
+    A: scipy.sparse.spmatrix, n_components: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     n = A.shape[0]
     d = np.asarray(A.sum(axis=1)).ravel()
     inv_sqrt = np.where(d > 0, 1.0 / np.sqrt(np.maximum(d, 1e-300)), 0.0)
@@ -185,4 +194,5 @@ def spectral_partition(
     # k-means on the embedding has many local minima; the lowest inertia of 20 runs is a
     # label-free pick (benchmarks/README.md, "Seed-to-seed variation").
     km = KMeans(n_clusters, n_init=20, random_state=int(rng.integers(2**31 - 1)))
-    return km.fit_predict(U).astype(np.int64)
+    with native_threads(1):  # a low-dimensional k-means: one thread is faster
+        return km.fit_predict(U).astype(np.int64)
