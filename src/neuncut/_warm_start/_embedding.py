@@ -106,7 +106,9 @@ def neighbor_embedding(
     prob = prob.to(device)
     gen = torch.Generator(device=device).manual_seed(int(rng.integers(2**63 - 1)))
     with torch_threads(1):
-        Z = torch.from_numpy(U.astype(np.float32)).to(device)
+        # Row-major: the eigenvectors come column-major from LAPACK, and gathering rows of a
+        # column-major Z made index_select 7 times slower (27 against 4 us at 300 points).
+        Z = torch.from_numpy(np.ascontiguousarray(U, dtype=np.float32)).to(device)
         for epoch in range(n_epochs):
             lr = 1.0 - epoch / n_epochs
             sampled = torch.rand(prob.shape[0], generator=gen, device=device) < prob
