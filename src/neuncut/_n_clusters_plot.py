@@ -23,7 +23,8 @@ def plot_n_clusters(model: Any, *, ax: Axes | None = None) -> Figure:
     (:mod:`neuncut.n_clusters`), the chosen ``n_clusters_`` in another colour; the line is
     the same profile of a Gaussian with the data's mean and covariance
     (``n_clusters_scores_["gaussian_gap"]``). When no bar rises clearly above the line,
-    the data have no cluster structure and the choice is 1. k with no score (beyond what
+    the data show no clear cluster structure: the choice is a guess, and ``fit`` warned
+    (:class:`~neuncut.exceptions.NoClearStructureWarning`). k with no score (beyond what
     the data allowed) are left empty.
 
     Parameters

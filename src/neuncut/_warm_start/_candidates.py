@@ -43,7 +43,7 @@ from ..affinity import fuzzy_knn_graph, knn_search, self_tuning_knn_graph
 from ..affinity._subsample import Neighbors
 from ..loss import normalized_cut
 from ._embedding import CHECK_EVERY, neighbor_embedding
-from ._spectral import spectral_partition
+from ._spectral import embedding_kmeans, spectral_partition
 
 __all__ = ["CANDIDATES", "PartitionSettled", "embedding_labels", "initial_partition"]
 
@@ -53,7 +53,6 @@ CANDIDATES = ("spectral", "embedding")
 # Layout epochs: UMAP's default for small data; 200 (its default above 10 000 points) gave
 # partitions of higher Ncut and lower accuracy on MNIST (benchmarks/README.md).
 _EMBEDDING_EPOCHS = 500
-_KMEANS_INITS = 20
 # A normalized cut below this is zero up to round-off.
 _NO_CUT = 1e-12
 # The layout stops early once its k-means partition has changed on at most this fraction of
@@ -101,7 +100,7 @@ class PartitionSettled:
     def __call__(self, Z: np.ndarray) -> bool:
         self.epochs += CHECK_EVERY
         init = "k-means++" if self._centers is None else self._centers
-        with warnings.catch_warnings(), native_threads(1):  # (as embedding_labels' k-means)
+        with warnings.catch_warnings(), native_threads(1):  # as embedding_kmeans
             warnings.simplefilter("ignore", ConvergenceWarning)  # fewer distinct points: fine
             km = KMeans(self.n_clusters, init=init, n_init=1, random_state=self.seed).fit(Z)
         if self._labels is not None and np.mean(km.labels_ == self._labels) >= _SETTLED_AGREEMENT:
@@ -167,11 +166,8 @@ def embedding_labels(
                                device=device, settled=settled)
     logger.debug("layout: %d of %d epochs", settled.stopped_at or _EMBEDDING_EPOCHS,
                  _EMBEDDING_EPOCHS)
-    # One native thread: k-means on a k-dimensional embedding is 3-10 times faster on one
-    # than on two, idle or not (neuncut._threads).
-    with timed(timings, "init/kmeans"), native_threads(1):
-        km = KMeans(n_clusters, n_init=_KMEANS_INITS, random_state=int(rng.integers(2**31 - 1)))
-        return km.fit_predict(Z).astype(np.int64)
+    with timed(timings, "init/kmeans"):
+        return embedding_kmeans(Z, n_clusters, rng)
 
 
 def initial_partition(

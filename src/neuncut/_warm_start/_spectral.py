@@ -18,7 +18,8 @@ from .._threads import native_threads
 from ..affinity import self_tuning_knn_graph
 
 __all__ = [
-    "laplacian_spectrum", "spectral_embedding", "spectral_labels", "spectral_partition",
+    "embedding_kmeans", "laplacian_spectrum", "spectral_embedding", "spectral_labels",
+    "spectral_partition",
 ]
 
 # Below this many points a dense eigen-decomposition is faster and always converges.
@@ -80,18 +81,12 @@ def laplacian_spectrum(A: scipy.sparse.spmatrix, n_eigenvalues: int, seed: int) 
     return np.where(mu < _ZERO_EIGENVALUE, 0.0, mu)
 
 
+@native_threads(1)
 def _top_eigenpairs(
     A: scipy.sparse.spmatrix, n_components: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Top eigenvalues and eigenvectors of :math:`D^{-1/2} A D^{-1/2} + I`, on one native
     thread (``neuncut._threads``)."""
-    with native_threads(1):
-        return _top_eigenpairs_here(A, n_components, seed)
-
-
-def _top_eigenpairs_here(
-    A: scipy.sparse.spmatrix, n_components: int, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
     n = A.shape[0]
     d = np.asarray(A.sum(axis=1)).ravel()
     inv_sqrt = np.where(d > 0, 1.0 / np.sqrt(np.maximum(d, 1e-300)), 0.0)
@@ -191,8 +186,27 @@ def spectral_partition(
     True
     """
     U = spectral_embedding(A, n_clusters, seed=int(rng.integers(2**31 - 1)))
-    # k-means on the embedding has many local minima; the lowest inertia of 20 runs is a
-    # label-free pick (benchmarks/README.md, "Seed-to-seed variation").
+    return embedding_kmeans(U, n_clusters, rng)
+
+
+@native_threads(1)
+def embedding_kmeans(U: np.ndarray, n_clusters: int, rng: np.random.Generator) -> np.ndarray:
+    """k-means with 20 starts on a low-dimensional embedding, on one native thread.
+
+    k-means on an embedding has many local minima; the lowest inertia of 20 runs is a
+    label-free pick (``benchmarks/README.md``, "Seed-to-seed variation"). On k dimensions one
+    OpenMP thread is 3-10 times faster than two, idle or not (``neuncut._threads``).
+
+    Parameters
+    ----------
+    U : ndarray of shape (n, n_components)
+    n_clusters : int
+    rng : numpy Generator
+        Draws the k-means seed.
+
+    Returns
+    -------
+    labels : ndarray of shape (n,), int64 in [0, n_clusters)
+    """
     km = KMeans(n_clusters, n_init=20, random_state=int(rng.integers(2**31 - 1)))
-    with native_threads(1):  # a low-dimensional k-means: one thread is faster
-        return km.fit_predict(U).astype(np.int64)
+    return km.fit_predict(U).astype(np.int64)
