@@ -10,6 +10,7 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.neighbors import NearestNeighbors
 
 from neuncut._warm_start import _spectral as spectral
+from neuncut._warm_start._components import merge_components
 from neuncut._warm_start._spectral import spectral_embedding, spectral_labels
 from neuncut.affinity import self_tuning_knn_graph as knn_graph
 
@@ -116,12 +117,48 @@ def test_fewer_components_than_clusters_deflates() -> None:
     assert adjusted_rand_score(y, spectral_labels(X, 3, 10, np.random.default_rng(0))) > 0.95
 
 
-def test_more_components_than_clusters_keeps_the_largest() -> None:
-    X, _ = make_blobs(2000, centers=[[0, 0], [50, 0], [0, 50], [50, 50]], cluster_std=1.0,
-                      random_state=0)
-    labels = spectral_labels(X, 2, 10, np.random.default_rng(0))
+@pytest.mark.parametrize("with_points", [True, False])
+def test_more_components_than_clusters_are_never_split(with_points: bool) -> None:
+    """Grouped by distance with X (merge_components), the k largest kept without it."""
+    centers = np.array([[0, 0], [50, 0], [0, 50], [50, 50]])
+    X, _ = make_blobs(2000, centers=centers, cluster_std=1.0, random_state=0)
+    A = spectral.self_tuning_knn_graph(X, 10)
+    labels = spectral.spectral_partition(A, 2, np.random.default_rng(0),
+                                         X=X if with_points else None)
     assert np.unique(labels).size == 2
-    # a component is never split: each blob (component) is one cluster's
-    blob = np.argmin(((X[:, None] - np.array([[0, 0], [50, 0], [0, 50], [50, 50]])) ** 2)
-                     .sum(-1), axis=1)
+    blob = np.argmin(((X[:, None] - centers) ** 2).sum(-1), axis=1)
     assert all(np.unique(labels[blob == b]).size == 1 for b in range(4))
+
+
+@pytest.mark.parametrize("n", [615, 2015])  # dense eigh, then Lanczos
+def test_a_far_group_joins_its_nearest_ring(n: int) -> None:
+    """Two rings and a far group of 15 points: 3 components, k = 2. Every grouping cuts
+    nothing; the eigensolver's basis put the group alone and the rings together (n = 615)."""
+    X, y = make_circles(n - 15, noise=0.03, factor=0.5, random_state=0)
+    group = np.random.default_rng(0).normal(size=(15, 2)) * 0.1 + [4, 4]
+    X = np.r_[X, group]
+    assert scipy.sparse.csgraph.connected_components(spectral.self_tuning_knn_graph(X, 10))[0] == 3
+    labels = spectral_labels(X, 2, 10, np.random.default_rng(0))
+    assert adjusted_rand_score(y, labels[:-15]) == 1.0
+    outer = labels[:-15][y == 0][0]  # make_circles: label 0 is the outer ring
+    assert (labels[-15:] == outer).all()
+
+
+def test_merge_components_mends_a_split_cluster_before_joining_two() -> None:
+    """Components of 10 and 10 points 2 apart (one cluster the kNN graph split), and one of 15
+    points 20 away: k = 2 joins the two small ones, the smallest first."""
+    X = np.r_[np.zeros(10), np.full(10, 2.0), np.full(15, 22.0)][:, None]
+    comp = np.repeat([0, 1, 2], [10, 10, 15])
+    labels = merge_components(X, comp, 2)
+    assert labels.tolist() == [0] * 20 + [1] * 15
+
+
+@pytest.mark.parametrize("k", [1, 3, 4])
+def test_merge_components_counts(k: int) -> None:
+    """k groups when c > k, each a union of whole components; c unchanged when c <= k."""
+    rng = np.random.default_rng(0)
+    comp = rng.permutation(np.repeat(np.arange(3), [5, 7, 9]))
+    X = rng.normal(size=(comp.size, 2)) + 10.0 * comp[:, None]
+    labels = merge_components(X, comp, k)
+    assert labels.dtype == np.int64 and np.unique(labels).size == min(k, 3)
+    assert all(np.unique(labels[comp == c]).size == 1 for c in range(3))

@@ -230,7 +230,7 @@ def initial_partition(
     for name in candidates:
         if name == "spectral":
             with timed(timings, "init/spectral"):
-                found[name] = spectral_partition(A, n_clusters, rng)
+                found[name] = spectral_partition(A, n_clusters, rng, X=X)
         else:
             found[name] = embedding_labels(
                 X, n_clusters, n_neighbors, rng, neighbors=neighbors, timings=timings,

@@ -16,6 +16,7 @@ from sklearn.cluster import KMeans
 
 from .._threads import native_threads
 from ..affinity import self_tuning_knn_graph
+from ._components import merge_components
 
 __all__ = [
     "embedding_kmeans", "laplacian_spectrum", "spectral_embedding", "spectral_labels",
@@ -169,13 +170,33 @@ def spectral_labels(
     """
     if n_clusters == 1 or X.shape[0] < 2:  # one cluster, or one point: nothing to cut
         return np.zeros(X.shape[0], dtype=np.int64)
-    return spectral_partition(self_tuning_knn_graph(X, n_neighbors), n_clusters, rng)
+    return spectral_partition(self_tuning_knn_graph(X, n_neighbors), n_clusters, rng, X=X)
 
 
 def spectral_partition(
-    A: scipy.sparse.spmatrix, n_clusters: int, rng: np.random.Generator
+    A: scipy.sparse.spmatrix,
+    n_clusters: int,
+    rng: np.random.Generator,
+    *,
+    X: np.ndarray | None = None,
 ) -> np.ndarray:
     """NJW spectral clustering of the graph A: top eigenvectors, rows normalized, k-means.
+
+    Parameters
+    ----------
+    A : sparse matrix of shape (n, n), symmetric, non-negative.
+    n_clusters : int
+    rng : numpy Generator
+        Draws the Lanczos start vector and the k-means seed.
+    X : ndarray of shape (n, n_features), optional
+        The points of A. When A has more connected components than ``n_clusters``, the
+        relaxation cannot choose between the groupings of components (all cut nothing); with
+        X they are grouped by distance (:func:`._components.merge_components`), without it
+        the k largest components are kept.
+
+    Returns
+    -------
+    labels : ndarray of shape (n,), int64 in [0, n_clusters)
 
     Examples
     --------
@@ -185,6 +206,10 @@ def spectral_partition(
     >>> bool(len(set(labels[:3])) == 1 and labels[0] != labels[3])
     True
     """
+    if X is not None:
+        n_comp, comp = scipy.sparse.csgraph.connected_components(A, directed=False)
+        if n_comp > n_clusters:
+            return merge_components(X, comp, n_clusters)
     U = spectral_embedding(A, n_clusters, seed=int(rng.integers(2**31 - 1)))
     return embedding_kmeans(U, n_clusters, rng)
 
