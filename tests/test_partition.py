@@ -156,8 +156,31 @@ def test_initial_partition_keeps_the_lowest_ncut() -> None:
     labels, ncuts = initial_partition(X, 2, 10, np.random.default_rng(0))
     assert set(ncuts) == {"spectral", "embedding"}
     A = self_tuning_knn_graph(X, 10)
-    assert normalized_cut(A, labels, 2) == pytest.approx(min(ncuts.values()))
+    assert normalized_cut(A, labels, 2) in [pytest.approx(c) for c in ncuts.values()]
     assert adjusted_rand_score(y, labels) > 0.99
+
+
+@pytest.mark.parametrize("cuts,chosen", [
+    ((0.100, 0.102), "embedding"),  # a near tie: the embedding
+    ((0.100, 0.1030), "embedding"),  # 0.97 * 0.1030 < 0.100
+    ((0.100, 0.1032), "spectral"),  # 0.100 < 0.97 * 0.1032
+    ((0.2, 0.1), "embedding"),
+])
+def test_the_spectral_partition_must_cut_3_percent_less(
+    monkeypatch: pytest.MonkeyPatch, cuts: tuple[float, float], chosen: str
+) -> None:
+    from neuncut._warm_start import _candidates
+
+    X, _ = make_moons(100, noise=0.1, random_state=0)
+    found = {"spectral": np.repeat([0, 1], 50), "embedding": np.tile([0, 1], 50)}
+    monkeypatch.setattr(_candidates, "spectral_partition", lambda *a, **k: found["spectral"])
+    monkeypatch.setattr(_candidates, "embedding_labels", lambda *a, **k: found["embedding"])
+    monkeypatch.setattr(_candidates, "normalized_cut",
+                        lambda A, labels, k: cuts[labels is found["embedding"]])
+    for order in (("spectral", "embedding"), ("embedding", "spectral")):
+        labels, ncuts = _candidates.initial_partition(X, 2, 10, np.random.default_rng(0), order)
+        assert labels is found[chosen]
+        assert ncuts == {"spectral": cuts[0], "embedding": cuts[1]}
 
 
 def test_initial_partition_single_candidate_and_trivial_cases() -> None:
