@@ -204,3 +204,14 @@ def test_cuda_check_without_cuda_says_so() -> None:
         pytest.skip("a CUDA device is present: run python -m benchmarks.cuda_check itself")
     proc = _run("benchmarks.cuda_check")
     assert "no CUDA device" in proc.stdout
+
+
+def test_held_out_report_means_per_set_and_label() -> None:
+    from benchmarks.held_out import report
+
+    rows = [{"label": "a", "set": "s1", "nca": 1.0}, {"label": "a", "set": "s1", "nca": 0.5},
+            {"label": "a", "set": "s2", "nca": 0.25}, {"label": "b", "set": "s1", "nca": 0.0}]
+    lines = report(rows).splitlines()
+    assert lines[0] == "| set | a | b |"
+    assert lines[2:] == ["| s1 | 0.750 | 0.000 |", "| s2 | 0.250 | – |",
+                         "| mean over sets | **0.500** | **0.000** |"]

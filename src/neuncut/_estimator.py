@@ -101,8 +101,8 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         Warm start: partition ``init_size`` training points and distill the partition into
         the network. ``"auto"`` computes two candidates, exact spectral clustering and
         k-means on a neighbour embedding, and keeps the one of lower normalized cut on the
-        subsample's kNN graph. ``"spectral"`` or ``"embedding"`` uses one candidate,
-        ``"kmeans"`` plain k-means, and ``"random"`` starts from random weights (the paper).
+        subsample's kNN graph (the spectral one must cut 3 % less). ``"spectral"`` or
+        ``"embedding"``: one candidate; ``"kmeans"``: k-means; ``"random"``: the paper's start.
     init_size : int, default=20000
         Points partitioned by the warm start (and by ``n_clusters="auto"``'s choice): more
         give a more faithful graph, at the cost of the kNN search and the eigensolver.

@@ -191,8 +191,8 @@ def spectral_partition(
     X : ndarray of shape (n, n_features), optional
         The points of A. When A has more connected components than ``n_clusters``, the
         relaxation cannot choose between the groupings of components (all cut nothing); with
-        X they are grouped by distance (:func:`._components.merge_components`), without it
-        the k largest components are kept.
+        X they are grouped by distance (:func:`._components.merge_components`); without it
+        the eigensolver's basis decides (the k largest components, above 1 500 points).
 
     Returns
     -------
