@@ -129,8 +129,8 @@ def run(task: tuple[str, str, int]) -> dict:
     neighbors = knn_search(X, N_NEIGHBORS)
     graphs = {"A": self_tuning_knn_graph(X, N_NEIGHBORS, neighbors=neighbors),
               "G": mutual_knn_mst_graph(X, N_NEIGHBORS, neighbors=neighbors)}
-    found = {"S": spectral_partition(graphs["A"], k, rng),
-             "M": spectral_partition(graphs["G"], k, rng)}
+    found = {"S": spectral_partition(graphs["A"], k, rng, X=X),
+             "M": spectral_partition(graphs["G"], k, rng, X=X)}
     for draw in range(EMBEDDING_DRAWS):
         found[f"E{draw}"] = embedding_labels(X, k, N_NEIGHBORS, rng, neighbors=neighbors)
     out = {"family": family, "set": name, "seed": seed, "n": len(X), "k": k,

@@ -100,7 +100,7 @@ def check_batch_graph(
         warnings.warn(
             f"a batch graph of {B} points has {report.n_components} connected components,"
             f" more than n_clusters={n_clusters}: the normalized cut cannot tell which to"
-            " merge (init='auto' joins the smallest components to their nearest, which Ncut"
+            " merge (the spectral warm start joins the smallest to their nearest, which Ncut"
             " training may undo). Raise n_neighbors or batch_size (or sigma with"
             " affinity='rbf').",
             DegenerateGraphWarning,

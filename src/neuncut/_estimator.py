@@ -101,7 +101,7 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         Warm start: partition ``init_size`` training points and distill the partition into
         the network. ``"auto"`` computes two candidates, exact spectral clustering and
         k-means on a neighbour embedding, and keeps the one of lower normalized cut on the
-        subsample's kNN graph (the spectral one must cut 3 % less). ``"spectral"`` or
+        subsample's kNN graph (the spectral one must cut over 3 % less). ``"spectral"`` or
         ``"embedding"``: one candidate; ``"kmeans"``: k-means; ``"random"``: the paper's start.
     init_size : int, default=20000
         Points partitioned by the warm start (and by ``n_clusters="auto"``'s choice): more

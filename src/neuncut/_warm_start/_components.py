@@ -29,7 +29,9 @@ def merge_components(X: np.ndarray, components: np.ndarray, n_clusters: int) -> 
 
     While more than k groups remain, the smallest group S (the lowest label among equal
     sizes) joins the group of :math:`\arg\min_{j \notin S} \min_{i \in S} \|x_i - x_j\|`, its
-    nearest point outside. Each step costs :math:`|S| \cdot n \cdot d` distances.
+    nearest point outside. Each step costs :math:`|S| \cdot n \cdot d` distances, so many
+    small components are slow: 3.9 s for 455 components of 5 005 points in 784 dimensions
+    (rows repeated in blocks of 11 or more, each block a component of the 10-NN graph).
 
     Parameters
     ----------
@@ -52,6 +54,8 @@ def merge_components(X: np.ndarray, components: np.ndarray, n_clusters: int) -> 
     >>> merge_components(X, np.array([0, 0, 0, 0, 1, 1, 1, 1, 2, 2]), 2).tolist()
     [0, 0, 0, 0, 1, 1, 1, 1, 1, 1]
     """
+    if n_clusters < 1:
+        raise ValueError(f"n_clusters={n_clusters!r} should be at least 1.")
     labels = np.asarray(components, dtype=np.int64).copy()
     sizes = np.bincount(labels)
     alive = sizes > 0

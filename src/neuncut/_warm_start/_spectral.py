@@ -187,7 +187,8 @@ def spectral_partition(
     A : sparse matrix of shape (n, n), symmetric, non-negative.
     n_clusters : int
     rng : numpy Generator
-        Draws the Lanczos start vector and the k-means seed.
+        Draws the Lanczos start vector and the k-means seed (nothing when the components
+        are grouped by distance).
     X : ndarray of shape (n, n_features), optional
         The points of A. When A has more connected components than ``n_clusters``, the
         relaxation cannot choose between the groupings of components (all cut nothing); with
