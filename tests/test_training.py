@@ -84,6 +84,18 @@ def test_distill_reproducible() -> None:
         assert torch.equal(a, b)
 
 
+@pytest.mark.parametrize("n,epochs", [(100, 250), (2000, 250), (3000, 250), (6000, 125)])
+def test_distill_partition_budget(monkeypatch: pytest.MonkeyPatch, n: int, epochs: int) -> None:
+    """At most 3 000 steps of 256 points and at most 250 epochs, whichever is fewer."""
+    from neuncut._warm_start import _distill
+
+    seen = {}
+    monkeypatch.setattr(_distill, "distill", lambda *a, **kw: seen.update(kw))
+    X = torch.zeros(n, 2)
+    _distill.distill_partition(None, X, torch.zeros(n, dtype=torch.long), gen(0))
+    assert seen["epochs"] == epochs and seen["batch_size"] == 256
+
+
 # ----------------------------------------------------------------------------- train_ncut
 
 

@@ -16,6 +16,10 @@ __all__ = ["distill", "distill_partition"]
 # At most this many cross-entropy steps: fewer leave the memberships of long chains soft, and
 # Ncut training then trades the cut for orthogonality (benchmarks/README.md).
 _DISTILL_STEPS = 3000
+# ... and at most this many epochs: below 3 000 points the step budget made every point seen
+# thousands of times (2 500 epochs at 300 points), memorizing the labels of noise and of
+# boundary points where clusters overlap, for seconds.
+_DISTILL_EPOCHS = 250
 # ... stopping after the first epoch whose mean cross-entropy is below this (mean probability
 # of the taught cluster about 0.99), so easy partitions take far fewer steps.
 _DISTILL_TOL = 0.01
@@ -97,6 +101,6 @@ def distill_partition(
     # threads took 2.3 times as long as one (benchmarks/README.md, "Threads under load").
     with torch_threads(1):
         distill(
-            network, X, labels, epochs=math.ceil(_DISTILL_STEPS / n_batches),
+            network, X, labels, epochs=min(math.ceil(_DISTILL_STEPS / n_batches), _DISTILL_EPOCHS),
             batch_size=_DISTILL_BATCH, lr=_DISTILL_LR, generator=generator, tol=_DISTILL_TOL,
         )
