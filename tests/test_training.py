@@ -84,9 +84,11 @@ def test_distill_reproducible() -> None:
         assert torch.equal(a, b)
 
 
-@pytest.mark.parametrize("n,epochs", [(100, 250), (2000, 250), (3000, 250), (6000, 125)])
+@pytest.mark.parametrize("n,epochs", [(100, 1000), (300, 500), (600, 334), (2000, 250),
+                                      (3000, 250), (6000, 125)])
 def test_distill_partition_budget(monkeypatch: pytest.MonkeyPatch, n: int, epochs: int) -> None:
-    """At most 3 000 steps of 256 points and at most 250 epochs, whichever is fewer."""
+    """At most 3 000 steps of 256 points and 250 epochs, whichever is fewer; at least 1 000
+    steps."""
     from neuncut._warm_start import _distill
 
     seen = {}

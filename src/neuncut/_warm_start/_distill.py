@@ -11,15 +11,18 @@ from .._batches import iter_batches, n_batches_per_epoch
 from .._threads import torch_threads
 from .._training import cosine_adam, finite_state
 
-__all__ = ["distill", "distill_partition"]
+__all__ = ["distill", "distill_epochs", "distill_partition"]
 
 # At most this many cross-entropy steps: fewer leave the memberships of long chains soft, and
 # Ncut training then trades the cut for orthogonality (benchmarks/README.md).
 _DISTILL_STEPS = 3000
-# ... and at most this many epochs: below 3 000 points the step budget made every point seen
-# thousands of times (2 500 epochs at 300 points), memorizing the labels of noise and of
-# boundary points where clusters overlap, for seconds.
+# ... and at most this many epochs, unless that is fewer than _DISTILL_MIN_STEPS steps: below
+# 3 000 points the step budget made every point seen thousands of times (2 500 epochs at 300
+# points), memorizing the labels of noise and of boundary points where clusters overlap, for
+# seconds; but a small network on a hundred points needs about a thousand steps whatever the
+# epochs (250 full-batch steps left a 16-unit network with two of three blobs).
 _DISTILL_EPOCHS = 250
+_DISTILL_MIN_STEPS = 1000
 # ... stopping after the first epoch whose mean cross-entropy is below this (mean probability
 # of the taught cluster about 0.99), so easy partitions take far fewer steps.
 _DISTILL_TOL = 0.01
@@ -83,11 +86,27 @@ def distill(
         )
 
 
+def distill_epochs(n_samples: int) -> int:
+    r"""The warm start's distillation budget in epochs of ``_DISTILL_BATCH`` points.
+
+    :math:`\max(\min(\lceil 3000 / b \rceil, 250), \lceil 1000 / b \rceil)` for b batches
+    per epoch: at most 3 000 steps and 250 epochs, at least 1 000 steps.
+
+    Examples
+    --------
+    >>> [distill_epochs(n) for n in (100, 300, 1000, 3000, 20000)]
+    [1000, 500, 250, 250, 38]
+    """
+    n_batches = n_batches_per_epoch(n_samples, _DISTILL_BATCH)
+    capped = min(math.ceil(_DISTILL_STEPS / n_batches), _DISTILL_EPOCHS)
+    return max(capped, math.ceil(_DISTILL_MIN_STEPS / n_batches))
+
+
 def distill_partition(
     network: nn.Module, X: torch.Tensor, labels: torch.Tensor, generator: torch.Generator
 ) -> None:
-    """:func:`distill` with the warm start's budget: at most ``_DISTILL_STEPS`` steps of
-    ``_DISTILL_BATCH`` points, fewer once an epoch's mean loss is below ``_DISTILL_TOL``.
+    """:func:`distill` with the warm start's budget (:func:`distill_epochs`, batches of 256
+    points), fewer epochs once an epoch's mean loss is below ``_DISTILL_TOL``.
 
     Parameters
     ----------
@@ -96,11 +115,10 @@ def distill_partition(
     labels : LongTensor of shape (n,)
     generator : torch.Generator
     """
-    n_batches = n_batches_per_epoch(X.shape[0], _DISTILL_BATCH)
     # One thread: thousands of small ops (neuncut._threads); beside a busy process two
     # threads took 2.3 times as long as one (benchmarks/README.md, "Threads under load").
     with torch_threads(1):
         distill(
-            network, X, labels, epochs=min(math.ceil(_DISTILL_STEPS / n_batches), _DISTILL_EPOCHS),
+            network, X, labels, epochs=distill_epochs(X.shape[0]),
             batch_size=_DISTILL_BATCH, lr=_DISTILL_LR, generator=generator, tol=_DISTILL_TOL,
         )
