@@ -217,9 +217,9 @@ def initial_partition(
     ncuts : dict
         Normalized cut of each candidate on the self-tuning ``n_neighbors``-NN graph of X
         (the spectral partition wins only if its cut is more than 3 % lower; exact ties go
-        to the first candidate). A candidate
-        whose cut is zero (below 1e-12: it separates the graph's connected components) ends
-        the search, and the later ones are neither computed nor listed.
+        to the first candidate). A candidate whose cut is zero (below 1e-12: it separates
+        the graph's connected components) ends the search, and the later ones are neither
+        computed nor listed.
 
     Examples
     --------
