@@ -84,11 +84,28 @@ def test_distill_reproducible() -> None:
         assert torch.equal(a, b)
 
 
-@pytest.mark.parametrize("n,epochs", [(100, 1000), (300, 500), (600, 334), (2000, 250),
-                                      (3000, 250), (6000, 125)])
-def test_distill_partition_budget(monkeypatch: pytest.MonkeyPatch, n: int, epochs: int) -> None:
+def test_distill_horizon_truncates_the_schedule() -> None:
+    """One epoch of a 4-epoch schedule is the first epoch of a 4-epoch run, exactly."""
+    X, y = blobs(100, k=2, seed=3)
+    nets = []
+    for kwargs in ({"epochs": 1, "horizon": 4 * 4}, {"epochs": 4, "tol": float("inf")},
+                   {"epochs": 1}):
+        net = MembershipNetwork(2, (8,), 2, generator=gen(0))
+        net.set_standardization(X)
+        distill(net, X, y, batch_size=32, lr=1e-2, generator=gen(5), **kwargs)
+        nets.append(list(net.state_dict().values()))
+    assert all(torch.equal(a, b) for a, b in zip(nets[0], nets[1], strict=True))
+    assert not all(torch.equal(a, b) for a, b in zip(nets[0], nets[2], strict=True))
+
+
+@pytest.mark.parametrize("n,epochs,horizon", [(100, 1000, 3000), (300, 500, 3000),
+                                              (600, 334, 3000), (2000, 250, 3000),
+                                              (3000, 250, 3000), (6000, 125, 3000),
+                                              (20000, 38, 3002)])
+def test_distill_partition_budget(monkeypatch: pytest.MonkeyPatch, n: int, epochs: int,
+                                  horizon: int) -> None:
     """At most 3 000 steps of 256 points and 250 epochs, whichever is fewer; at least 1 000
-    steps."""
+    steps; the learning rate on the schedule of the 3 000-step budget."""
     from neuncut._warm_start import _distill
 
     seen = {}
@@ -96,6 +113,7 @@ def test_distill_partition_budget(monkeypatch: pytest.MonkeyPatch, n: int, epoch
     X = torch.zeros(n, 2)
     _distill.distill_partition(None, X, torch.zeros(n, dtype=torch.long), gen(0))
     assert seen["epochs"] == epochs and seen["batch_size"] == 256
+    assert seen["horizon"] == horizon
 
 
 # ----------------------------------------------------------------------------- train_ncut

@@ -40,12 +40,13 @@ def distill(
     lr: float,
     generator: torch.Generator,
     tol: float = 0.0,
+    horizon: int | None = None,
 ) -> None:
     """Fit ``network`` to hard ``labels`` by cross-entropy, in place.
 
-    At most ``epochs`` epochs of Adam (cosine-annealed learning rate); stops after the first
-    epoch whose mean cross-entropy is below ``tol`` (the memberships are then near one-hot,
-    which Ncut training needs to keep them).
+    At most ``epochs`` epochs of Adam, its learning rate cosine-annealed to 0 over ``horizon``
+    steps; stops after the first epoch whose mean cross-entropy is below ``tol`` (the
+    memberships are then near one-hot, which Ncut training needs to keep them).
 
     Parameters
     ----------
@@ -59,6 +60,10 @@ def distill(
         Draws the batches.
     tol : float, default=0.0
         Early stop on the epoch's mean cross-entropy.
+    horizon : int, optional
+        Steps of the cosine schedule; by default all of them (``epochs`` times the batches
+        of an epoch). A longer horizon truncates the schedule: the learning rate is still
+        high where the epochs end.
 
     Raises
     ------
@@ -66,7 +71,7 @@ def distill(
         If the weights became non-finite.
     """
     n_batches = n_batches_per_epoch(X.shape[0], batch_size)
-    opt, sched = cosine_adam(network, lr, 0.0, epochs * n_batches)
+    opt, sched = cosine_adam(network, lr, 0.0, horizon or epochs * n_batches)
     network.train()
     for _ in range(epochs):
         total = 0.0
@@ -108,6 +113,9 @@ def distill_partition(
     """:func:`distill` with the warm start's budget (:func:`distill_epochs`, batches of 256
     points), fewer epochs once an epoch's mean loss is below ``_DISTILL_TOL``.
 
+    The learning rate follows the cosine schedule of 3 000 steps (or of the whole budget, if
+    longer), cut off where the budget ends.
+
     Parameters
     ----------
     network : nn.Module
@@ -115,10 +123,17 @@ def distill_partition(
     labels : LongTensor of shape (n,)
     generator : torch.Generator
     """
+    epochs = distill_epochs(X.shape[0])
+    n_batches = n_batches_per_epoch(X.shape[0], _DISTILL_BATCH)
+    # The schedule of the 3 000-step budget, truncated at the epoch cap: annealed over the
+    # shorter budget, the learning rate fell sooner and the cross-entropy reached _DISTILL_TOL
+    # later (spirals-1000: 4.7 -> 6.5 s; 300 overlapping 2-D blobs: 1.5 -> 4.0 s, all 1 000
+    # steps instead of about 400; benchmarks/README.md).
+    horizon = max(math.ceil(_DISTILL_STEPS / n_batches), epochs) * n_batches
     # One thread: thousands of small ops (neuncut._threads); beside a busy process two
     # threads took 2.3 times as long as one (benchmarks/README.md, "Threads under load").
     with torch_threads(1):
         distill(
-            network, X, labels, epochs=distill_epochs(X.shape[0]),
-            batch_size=_DISTILL_BATCH, lr=_DISTILL_LR, generator=generator, tol=_DISTILL_TOL,
+            network, X, labels, epochs=epochs, batch_size=_DISTILL_BATCH, lr=_DISTILL_LR,
+            generator=generator, tol=_DISTILL_TOL, horizon=horizon,
         )
