@@ -18,7 +18,7 @@ from conftest import FAST_PARAMS
 from conftest import fast_model as fast
 from neuncut import NeuNcut
 from neuncut import _network as network_module
-from neuncut._io import save_tensors
+from neuncut._io import load_tensors, save_tensors
 from neuncut.affinity import rbf_affinity
 from neuncut.exceptions import ModelFileError
 
@@ -188,6 +188,7 @@ FITTED_ATTRIBUTES = (
     "timings_",
     "n_clusters_",
     "n_clusters_scores_",
+    "hidden_layer_sizes_",
 )
 
 
@@ -222,6 +223,43 @@ def test_save_load_feature_names(tmp_path, blobs3) -> None:
     loaded = NeuNcut.load(tmp_path / "m.safetensors")
     np.testing.assert_array_equal(loaded.feature_names_in_, ["a", "b"])
     np.testing.assert_array_equal(loaded.predict(frame), model.labels_)
+
+
+def test_hidden_layer_sizes_auto_small(tmp_path, blobs3) -> None:
+    X, _ = blobs3
+    model = fast(n_clusters=3, hidden_layer_sizes="auto").fit(X)
+    assert model.hidden_layer_sizes_ == (128, 128)
+    widths = [m.out_features for m in model.network_.modules() if isinstance(m, torch.nn.Linear)]
+    assert widths == [128, 128, 3]
+    model.save(tmp_path / "m.safetensors")
+    loaded = NeuNcut.load(tmp_path / "m.safetensors")
+    assert loaded.hidden_layer_sizes == "auto" and loaded.hidden_layer_sizes_ == (128, 128)
+    np.testing.assert_array_equal(loaded.predict(X), model.labels_)
+
+
+@pytest.mark.parametrize("train_size,widths", [(None, (512, 512)), (10_000, (128, 128))])
+def test_hidden_layer_sizes_auto_counts_training_rows(train_size, widths) -> None:
+    """Above 10 000 training rows "auto" is the paper's (512, 512); ``train_size`` counts."""
+    X = np.random.default_rng(0).normal(size=(10_001, 2))
+    model = NeuNcut(2, init="random", penalty=10.0, max_epochs=0, train_size=train_size,
+                    random_state=0).fit(X)
+    assert model.hidden_layer_sizes == "auto" and model.hidden_layer_sizes_ == widths
+
+
+def test_format_2_model_files_still_load(tmp_path, blobs3) -> None:
+    """A file written before ``hidden_layer_sizes_`` existed takes the widths of its params."""
+    X, _ = blobs3
+    model = fast(n_clusters=3).fit(X)
+    model.save(tmp_path / "new.safetensors")
+    tensors, header = load_tensors(tmp_path / "new.safetensors")
+    del header["fitted"]["hidden_layer_sizes_"]
+    header = {k: v for k, v in header.items() if k not in ("format_version", "library_version")}
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr("neuncut._io.FORMAT_VERSION", 2)
+        save_tensors(tmp_path / "old.safetensors", tensors, header)
+    loaded = NeuNcut.load(tmp_path / "old.safetensors")
+    assert loaded.hidden_layer_sizes_ == (16,)
+    np.testing.assert_array_equal(loaded.predict(X), model.labels_)
 
 
 def test_save_refuses_callable_affinity(tmp_path, blobs3) -> None:

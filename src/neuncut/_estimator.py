@@ -30,13 +30,14 @@ from ._network import (
     apply_network,
     predict_logits,
     resolve_device,
+    resolve_hidden_layer_sizes,
 )
 from ._timing import timed
 from ._training import objective, train_ncut
 from ._validation import PARAMETER_CONSTRAINTS, check_fit_input, check_rows, training_rows
 from ._warm_start import WarmStart, initialize
 from ._warm_start._choose_k import resolve_n_clusters
-from .affinity import AffinityFn, graph_factory
+from .affinity import graph_factory
 
 __all__ = ["NeuNcut"]
 
@@ -80,8 +81,9 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         The paper's gamma, weight of the orthogonality term. None chooses it without labels
         (:func:`neuncut.penalty.select_penalty`, where the rule is derived): at least
         ``2 k**2 / sqrt(k - 1)`` (66.7 for k = 10). Recorded in ``penalty_``.
-    hidden_layer_sizes : tuple of int, default=(512, 512)
-        Widths of the hidden ReLU layers (the paper's).
+    hidden_layer_sizes : tuple of int or "auto", default="auto"
+        Hidden ReLU widths. ``"auto"``: (128, 128) up to 10 000 training rows, else the
+        paper's (512, 512) (``docs/parameters.rst``). Recorded in ``hidden_layer_sizes_``.
     batch_size : int, default=2048
         Points per minibatch graph; larger is closer to the full graph, at O(batch_size^2).
     max_epochs : int, default=30
@@ -129,7 +131,8 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         ``"auto"``'s criterion for k = 1, 2, ... (entry k - 1): ``"gap"`` of the data, and
         ``"gaussian_gap"`` of structureless data like it (:mod:`neuncut.n_clusters`).
     network_ : torch.nn.Module
-        The trained membership network (on CPU).
+        The trained membership network (on CPU), of hidden widths ``hidden_layer_sizes_``.
+    hidden_layer_sizes_ : tuple of int
     sigma_ : float or None
         Gaussian width used by ``"rbf"``; None for other affinities.
     penalty_ : float
@@ -179,7 +182,7 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         n_neighbors: int = 10,
         sigma: float | None = None,
         penalty: float | None = None,
-        hidden_layer_sizes: tuple[int, ...] = (512, 512),
+        hidden_layer_sizes: tuple[int, ...] | str = "auto",
         batch_size: int = 2048,
         max_epochs: int = 30,
         tol: float | None = 1e-3,
@@ -261,6 +264,7 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         Xt = torch.from_numpy(training_rows(self, X, train_idx, in_memory)).to(device)
         choice = resolve_n_clusters(self, Xt, np_rng, resumed.saved)
         self.n_clusters_, self.n_clusters_scores_ = choice.n_clusters, choice.scores
+        self.hidden_layer_sizes_ = hidden = resolve_hidden_layer_sizes(hidden, len(train_idx))
         network = MembershipNetwork(X.shape[1], hidden, self.n_clusters_, generator=torch_gen)
         network = network.to(device)
         if resumed.resuming:
@@ -273,7 +277,8 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         timings = {**init.timings, **choice.timings}
         with timed(timings, "train"):
             log = train_ncut(
-                network, Xt, self._affinity_fn(Xt), penalty=self.penalty_,
+                network, Xt, graph_factory(self.affinity, self.n_neighbors, Xt)(self.sigma_),
+                penalty=self.penalty_,
                 epochs=self.max_epochs, batch_size=self.batch_size, lr=self.learning_rate,
                 weight_decay=self.weight_decay, generator=torch_gen, tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change, verbose=self.verbose,
@@ -297,10 +302,6 @@ class NeuNcut(ClusterMixin, BaseEstimator):
             return predict_logits(self.network_, rows, chunk_size=PREDICT_CHUNK).argmax(axis=1)
         return self.predict(rows)
 
-    def _affinity_fn(self, X: torch.Tensor) -> AffinityFn:
-        """The batch-graph builder of the fitted model, for data like X."""
-        return graph_factory(self.affinity, self.n_neighbors, X)(self.sigma_)
-
     # -------------------------------------------------------------- predict
     def predict(self, X: Any) -> np.ndarray:
         """Cluster of each row: ``argmax`` of the network's output. Never fits anything.
@@ -308,10 +309,9 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features), path to a .npy file, or iterator
-            An array (memory-mapped or not), the path of a ``.npy`` file (memory-mapped, never
-            loaded whole), or an iterator of 2-D row chunks. Inputs of more than 4096 rows
-            are read 4096 rows at a time, so memory does not grow with n_samples beyond the
-            output; the labels are exactly those of an in-memory call.
+            An array (memory-mapped or not), a ``.npy`` path (memory-mapped, never loaded
+            whole) or an iterator of 2-D row chunks, read 4096 rows at a time: memory does not
+            grow with n_samples beyond the output, and the labels are those of an in-memory call.
 
         Returns
         -------
@@ -355,7 +355,7 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         check_is_fitted(self, "network_")
         X = check_rows(self, X, reset=False)
         Xt = torch.from_numpy(X)
-        affinity = self._affinity_fn(Xt)
+        affinity = graph_factory(self.affinity, self.n_neighbors, Xt)(self.sigma_)
         # X is validated (and row-normalized) once: predict_proba would do it a second time.
         logits = predict_logits(self.network_, X, chunk_size=PREDICT_CHUNK)
         P = torch.softmax(torch.from_numpy(logits), dim=1)

@@ -44,9 +44,10 @@ __all__ = [
     "scores_to_json",
 ]
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """Version of the model-file layout written by this neuncut (2: ``n_clusters_`` and
-``n_clusters_scores_`` in the header, ``n_clusters="auto"``; format 1 files are read too)."""
+``n_clusters_scores_`` in the header, ``n_clusters="auto"``; 3: ``hidden_layer_sizes_``,
+``hidden_layer_sizes="auto"``; files of formats 1 and 2 are read too)."""
 
 _RESERVED = ("format_version", "library_version", "checksum")
 
@@ -243,6 +244,7 @@ def scores_from_json(value: dict[str, list[float]] | None) -> dict[str, np.ndarr
 _FITTED_ATTRIBUTES = (
     "n_features_in_", "sigma_", "penalty_", "loss_curve_", "cut_curve_", "ortho_curve_",
     "n_iter_", "n_steps_", "timings_", "init_ncut_", "n_clusters_", "n_clusters_scores_",
+    "hidden_layer_sizes_",
 )
 
 
@@ -256,7 +258,8 @@ def save_estimator(model: Any, path: str | os.PathLike[str]) -> None:
             " affinity='knn' or 'rbf' to save, or pickle the estimator yourself."
         )
     params = model.get_params()
-    params["hidden_layer_sizes"] = [int(h) for h in np.atleast_1d(params["hidden_layer_sizes"])]
+    if params["hidden_layer_sizes"] != "auto":
+        params["hidden_layer_sizes"] = [int(h) for h in np.atleast_1d(params["hidden_layer_sizes"])]
     if not (params["random_state"] is None or isinstance(params["random_state"], Integral)):
         params["random_state"] = None  # a RandomState instance is not stored
     fitted = {name: getattr(model, name) for name in _FITTED_ATTRIBUTES}
@@ -277,12 +280,15 @@ def load_estimator(cls: type, path: str | os.PathLike[str]) -> Any:
     if header.get("estimator") != cls.__name__:
         raise ModelFileError(f"{path} does not hold a {cls.__name__} model.")
     params = dict(header["params"])
-    params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    if params["hidden_layer_sizes"] != "auto":
+        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
     model = cls(**params)
     fitted = {"n_clusters_": params["n_clusters"], "n_clusters_scores_": None,  # format 1
+              "hidden_layer_sizes_": params["hidden_layer_sizes"],  # before "auto"
               **header["fitted"]}
+    fitted["hidden_layer_sizes_"] = tuple(fitted["hidden_layer_sizes_"])
     network = MembershipNetwork(
-        fitted["n_features_in_"], params["hidden_layer_sizes"], fitted["n_clusters_"],
+        fitted["n_features_in_"], fitted["hidden_layer_sizes_"], fitted["n_clusters_"],
         generator=torch.Generator().manual_seed(0),
     )
     state = {k.removeprefix("network."): v for k, v in tensors.items() if k != "labels_"}

@@ -31,7 +31,7 @@ PARAMETER_CONSTRAINTS: dict = {
     "n_neighbors": [Interval(Integral, 1, None, closed="left")],
     "sigma": [Interval(Real, 0, None, closed="neither"), None],
     "penalty": [Interval(Real, 0, None, closed="left"), None],
-    "hidden_layer_sizes": ["array-like"],
+    "hidden_layer_sizes": ["array-like", StrOptions({"auto"})],
     "batch_size": [Interval(Integral, 2, None, closed="left")],
     "max_epochs": [Interval(Integral, 0, None, closed="left")],
     "tol": [Interval(Real, 0, 1, closed="both"), None],

@@ -209,14 +209,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"neuncut: error: {message} (see '{self.prog} --help')\n")
 
 
-def _hidden_sizes(text: str) -> tuple[int, ...]:
+def _hidden_sizes(text: str) -> tuple[int, ...] | str:
+    if text.strip() == "auto":
+        return "auto"
     try:
         sizes = tuple(int(s) for s in text.replace(" ", "").split(",") if s)
     except ValueError:
         sizes = (0,)
     if any(s < 1 for s in sizes):
-        raise argparse.ArgumentTypeError(f"expected positive ints separated by commas, e.g. "
-                                         f"512,512; got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected 'auto' or positive ints separated by "
+                                         f"commas, e.g. 512,512; got {text!r}")
     return sizes
 
 
@@ -260,7 +262,7 @@ def _add_fit_options(p: argparse.ArgumentParser) -> None:
         ("--n-neighbors", int, "neighbours in the kNN graphs"),
         ("--sigma", float, "width of the rbf kernel (default: median heuristic)"),
         ("--penalty", float, "weight of the orthogonality term (default: chosen from data)"),
-        ("--hidden-layer-sizes", _hidden_sizes, "hidden widths, e.g. 512,512"),
+        ("--hidden-layer-sizes", _hidden_sizes, "hidden widths, e.g. 512,512, or auto"),
         ("--batch-size", int, "points per minibatch graph"), ("--max-epochs", int, "epochs"),
         ("--tol", _tol, "fraction of labels an epoch may change and count as settled; none"
          " trains every epoch"),
