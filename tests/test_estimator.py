@@ -246,6 +246,16 @@ def test_hidden_layer_sizes_auto_counts_training_rows(train_size, widths) -> Non
     assert model.hidden_layer_sizes == "auto" and model.hidden_layer_sizes_ == widths
 
 
+def test_save_load_hidden_layer_sizes_given_as_an_array(tmp_path, blobs3) -> None:
+    X, _ = blobs3
+    model = fast(n_clusters=3, hidden_layer_sizes=np.array([8, 4])).fit(X)
+    assert model.hidden_layer_sizes_ == (8, 4)
+    model.save(tmp_path / "m.safetensors")
+    loaded = NeuNcut.load(tmp_path / "m.safetensors")
+    assert loaded.hidden_layer_sizes == (8, 4) and loaded.hidden_layer_sizes_ == (8, 4)
+    np.testing.assert_array_equal(loaded.predict(X), model.labels_)
+
+
 def test_format_2_model_files_still_load(tmp_path, blobs3) -> None:
     """A file written before ``hidden_layer_sizes_`` existed takes the widths of its params."""
     X, _ = blobs3

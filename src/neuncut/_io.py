@@ -258,7 +258,7 @@ def save_estimator(model: Any, path: str | os.PathLike[str]) -> None:
             " affinity='knn' or 'rbf' to save, or pickle the estimator yourself."
         )
     params = model.get_params()
-    if params["hidden_layer_sizes"] != "auto":
+    if not isinstance(params["hidden_layer_sizes"], str):  # "auto" is stored as it is
         params["hidden_layer_sizes"] = [int(h) for h in np.atleast_1d(params["hidden_layer_sizes"])]
     if not (params["random_state"] is None or isinstance(params["random_state"], Integral)):
         params["random_state"] = None  # a RandomState instance is not stored
@@ -280,7 +280,7 @@ def load_estimator(cls: type, path: str | os.PathLike[str]) -> Any:
     if header.get("estimator") != cls.__name__:
         raise ModelFileError(f"{path} does not hold a {cls.__name__} model.")
     params = dict(header["params"])
-    if params["hidden_layer_sizes"] != "auto":
+    if not isinstance(params["hidden_layer_sizes"], str):
         params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
     model = cls(**params)
     fitted = {"n_clusters_": params["n_clusters"], "n_clusters_scores_": None,  # format 1

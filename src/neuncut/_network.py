@@ -246,7 +246,7 @@ def output_width(network: nn.Module) -> int:
 
 # hidden_layer_sizes="auto": (128, 128) up to this many training rows, the paper's (512, 512)
 # above. Measured (benchmarks/README.md, "Fourth round"): on the development suite (n <= 10 000,
-# 45 sets x 5 seeds) 128 units scored the same as 512 (mean NCA +0.0004, no set lower by more
+# 45 sets x 5 seeds) 128 units scored the same as 512 (mean NCA +0.0003, no set lower by more
 # than 0.005) at a fifth of the cost of a step; on MNIST (20 000 training rows) they lost
 # 0.003 ACC and 0.007 NMI on every seed. Between 10 000 and 20 000 rows nothing was measured.
 _SMALL_NETWORK_ROWS = 10_000
@@ -265,7 +265,7 @@ def resolve_hidden_layer_sizes(
     >>> resolve_hidden_layer_sizes((32,), 20000)
     (32,)
     """
-    if hidden_layer_sizes != "auto":
+    if not isinstance(hidden_layer_sizes, str):
         return tuple(hidden_layer_sizes)
     return (128, 128) if n_rows <= _SMALL_NETWORK_ROWS else (512, 512)
 
