@@ -32,11 +32,23 @@ def blobs(tmp_path_factory) -> tuple[Path, np.ndarray, np.ndarray]:
     return path, X, y
 
 
-def _torchrun(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+# What a gloo worker thread prints when it is destroyed at interpreter exit, after the script's
+# work and destroy_process_group (a torch teardown race, seen once in about ten loaded runs of
+# the suite; never reproduced alone): the process aborts with SIGABRT.
+_TEARDOWN_ABORT = "terminate called without an active exception"
+
+
+def _torchrun(args: list[str], cwd: Path, *, done_when: list[Path] | None = None
+              ) -> subprocess.CompletedProcess:
+    """Run ``args`` under torchrun with 2 processes. With ``done_when``, a teardown abort
+    (``_TEARDOWN_ABORT``) after every process wrote its file in it is not a failure."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     done = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
          *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False)
+    finished = done_when is not None and all(p.exists() for p in done_when)
+    if done.returncode != 0 and finished and _TEARDOWN_ABORT in done.stderr:
+        return done
     assert done.returncode == 0, done.stderr[-4000:]
     return done
 
@@ -89,8 +101,9 @@ def test_processes_hold_the_same_model(blobs, tmp_path) -> None:
     split between 2 processes), and a checkpoint is refused."""
     path, _, y = blobs
     (tmp_path / "fit.py").write_text(_SCRIPT)
-    _torchrun([str(tmp_path / "fit.py"), str(path), str(tmp_path)], tmp_path)
-    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    files = [tmp_path / f"rank{r}.json" for r in (0, 1)]
+    _torchrun([str(tmp_path / "fit.py"), str(path), str(tmp_path)], tmp_path, done_when=files)
+    ranks = [json.loads(f.read_text()) for f in files]
     assert ranks[0]["weights"] == ranks[1]["weights"]
     assert ranks[0]["labels"] == ranks[1]["labels"]
     assert ranks[0]["penalty"] == ranks[1]["penalty"]
