@@ -113,8 +113,8 @@ def distill_partition(
     """:func:`distill` with the warm start's budget (:func:`distill_epochs`, batches of 256
     points), fewer epochs once an epoch's mean loss is below ``_DISTILL_TOL``.
 
-    The learning rate follows the cosine schedule of 3 000 steps (or of the whole budget, if
-    longer), cut off where the budget ends.
+    The learning rate follows the cosine schedule of the 3 000-step budget, cut off where the
+    epoch cap ends it.
 
     Parameters
     ----------
@@ -128,8 +128,9 @@ def distill_partition(
     # The schedule of the 3 000-step budget, truncated at the epoch cap: annealed over the
     # shorter budget, the learning rate fell sooner and the cross-entropy reached _DISTILL_TOL
     # later (spirals-1000: 4.7 -> 6.5 s; 300 overlapping 2-D blobs: 1.5 -> 4.0 s, all 1 000
-    # steps instead of about 400; benchmarks/README.md).
-    horizon = max(math.ceil(_DISTILL_STEPS / n_batches), epochs) * n_batches
+    # steps instead of about 400; benchmarks/README.md). The budget never exceeds it:
+    # distill_epochs is at most ceil(3 000 / b).
+    horizon = math.ceil(_DISTILL_STEPS / n_batches) * n_batches
     # One thread: thousands of small ops (neuncut._threads); beside a busy process two
     # threads took 2.3 times as long as one (benchmarks/README.md, "Threads under load").
     with torch_threads(1):
