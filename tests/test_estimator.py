@@ -48,7 +48,7 @@ def _expected_failed_checks(estimator) -> dict[str, str]:
 # briefly (the paper's set-up, smaller) keeps the ~45 checks (hundreds of fits) cheap; the
 # warm start has tests of its own.
 CONTRACT_PARAMS = {**FAST_PARAMS, "init": "random", "penalty": 10.0, "max_epochs": 40,
-                   "learning_rate": 5e-3}
+                   "learning_rate": 5e-3, "hidden_layer_sizes": (16,)}
 
 
 @parametrize_with_checks([NeuNcut(**CONTRACT_PARAMS)],
@@ -268,7 +268,7 @@ def test_format_2_model_files_still_load(tmp_path, blobs3) -> None:
         m.setattr("neuncut._io.FORMAT_VERSION", 2)
         save_tensors(tmp_path / "old.safetensors", tensors, header)
     loaded = NeuNcut.load(tmp_path / "old.safetensors")
-    assert loaded.hidden_layer_sizes_ == (16,)
+    assert loaded.hidden_layer_sizes_ == FAST_PARAMS["hidden_layer_sizes"]
     np.testing.assert_array_equal(loaded.predict(X), model.labels_)
 
 
