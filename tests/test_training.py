@@ -111,9 +111,20 @@ def test_distill_partition_budget(monkeypatch: pytest.MonkeyPatch, n: int, epoch
     seen = {}
     monkeypatch.setattr(_distill, "distill", lambda *a, **kw: seen.update(kw))
     X = torch.zeros(n, 2)
-    _distill.distill_partition(None, X, torch.zeros(n, dtype=torch.long), gen(0))
+    net = MembershipNetwork(2, (128, 128), 3, generator=gen(0))
+    _distill.distill_partition(net, X, torch.zeros(n, dtype=torch.long), gen(0))
     assert seen["epochs"] == epochs and seen["batch_size"] == 256
-    assert seen["horizon"] == horizon
+    assert seen["horizon"] == horizon and seen["lr"] == 3e-3
+
+
+@pytest.mark.parametrize("hidden,lr", [((512, 512), 1e-3), ((1024,), 5e-4), ((64, 512), 1e-3),
+                                       ((256,), 2e-3), ((128, 128), 3e-3), ((16,), 3e-3)])
+def test_distill_learning_rate_scales_with_the_widest_layer(hidden, lr) -> None:
+    """1e-3 x 512 / width, at most 3e-3; 512 units get exactly the former 1e-3."""
+    from neuncut._warm_start._distill import distill_learning_rate
+
+    assert distill_learning_rate(MembershipNetwork(5, hidden, 3)) == pytest.approx(lr, rel=1e-12)
+    assert distill_learning_rate(MembershipNetwork(5, (512,), 3)) == 1e-3
 
 
 # ----------------------------------------------------------------------------- train_ncut

@@ -11,7 +11,7 @@ from .._batches import iter_batches, n_batches_per_epoch
 from .._threads import torch_threads
 from .._training import cosine_adam, finite_state
 
-__all__ = ["distill", "distill_epochs", "distill_partition"]
+__all__ = ["distill", "distill_epochs", "distill_learning_rate", "distill_partition"]
 
 # At most this many cross-entropy steps: fewer leave the memberships of long chains soft, and
 # Ncut training then trades the cut for orthogonality (benchmarks/README.md).
@@ -27,7 +27,11 @@ _DISTILL_MIN_STEPS = 1000
 # of the taught cluster about 0.99), so easy partitions take far fewer steps.
 _DISTILL_TOL = 0.01
 _DISTILL_BATCH = 256
+# Adam's initial learning rate for a 512-unit network, scaled by 512 / width up to 3 times
+# (distill_learning_rate).
 _DISTILL_LR = 1e-3
+_DISTILL_LR_WIDTH = 512
+_DISTILL_LR_MAX_FACTOR = 3.0
 
 
 def distill(
@@ -107,11 +111,39 @@ def distill_epochs(n_samples: int) -> int:
     return max(capped, math.ceil(_DISTILL_MIN_STEPS / n_batches))
 
 
+def distill_learning_rate(network: nn.Module) -> float:
+    r"""Adam's initial learning rate for distilling into ``network``.
+
+    :math:`10^{-3} \cdot \min(512 / w, 3)` for :math:`w` the widest hidden layer (3e-3 without
+    one). Adam moves every weight by about the learning rate, so a unit's pre-activation moves
+    by about the learning rate times its fan-in: a narrower network takes proportionally larger
+    steps for the same change (the width scaling of muP, Yang et al., arXiv:2203.03466).
+
+    Measured (``benchmarks/README.md``, "Fifth round"): at 1e-3 for every width, the 128-unit
+    network of small data needed 2-4 times more steps than at 3e-3 (400 blobs in 4 clusters:
+    427 -> 162; 600 moons: 95 -> 21) for the same partitions (the development suite, 225 runs:
+    mean NCA 0.9238 -> 0.9239, 194 runs identical), while the 512-unit network of MNIST
+    needed 2.2 times *more* steps at 3e-3 (474 -> 1 027 on 20 000 pixel rows): too large a step
+    for it. So 512 units keep 1e-3 and 128 get 3e-3; widths between are interpolated by the
+    rule, not measured.
+
+    Examples
+    --------
+    >>> from neuncut._network import MembershipNetwork
+    >>> [distill_learning_rate(MembershipNetwork(2, h, 3)) for h in [(512, 512), (256,), (16,)]]
+    [0.001, 0.002, 0.003]
+    """
+    hidden = [m.out_features for m in network.modules() if isinstance(m, nn.Linear)][:-1]
+    factor = _DISTILL_LR_WIDTH / max(hidden) if hidden else _DISTILL_LR_MAX_FACTOR
+    return _DISTILL_LR * min(factor, _DISTILL_LR_MAX_FACTOR)
+
+
 def distill_partition(
     network: nn.Module, X: torch.Tensor, labels: torch.Tensor, generator: torch.Generator
 ) -> None:
     """:func:`distill` with the warm start's budget (:func:`distill_epochs`, batches of 256
-    points), fewer epochs once an epoch's mean loss is below ``_DISTILL_TOL``.
+    points, :func:`distill_learning_rate`), fewer epochs once an epoch's mean loss is below
+    ``_DISTILL_TOL``.
 
     The learning rate follows the cosine schedule of the 3 000-step budget, cut off where the
     epoch cap ends it.
@@ -135,6 +167,7 @@ def distill_partition(
     # threads took 2.3 times as long as one (benchmarks/README.md, "Threads under load").
     with torch_threads(1):
         distill(
-            network, X, labels, epochs=epochs, batch_size=_DISTILL_BATCH, lr=_DISTILL_LR,
-            generator=generator, tol=_DISTILL_TOL, horizon=horizon,
+            network, X, labels, epochs=epochs, batch_size=_DISTILL_BATCH,
+            lr=distill_learning_rate(network), generator=generator, tol=_DISTILL_TOL,
+            horizon=horizon,
         )
