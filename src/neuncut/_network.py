@@ -19,6 +19,7 @@ __all__ = [
     "as_network_input",
     "check_hidden_layer_sizes",
     "folded_layers",
+    "hidden_widths",
     "output_width",
     "predict_logits",
     "resolve_device",
@@ -241,7 +242,22 @@ def output_width(network: nn.Module) -> int:
     >>> output_width(MembershipNetwork(2, (4,), 3))
     3
     """
-    return [m for m in network.modules() if isinstance(m, nn.Linear)][-1].out_features
+    return _linear_widths(network)[-1]
+
+
+def hidden_widths(network: nn.Module) -> tuple[int, ...]:
+    """The widths of the hidden layers of ``network`` (every linear layer but the last).
+
+    Examples
+    --------
+    >>> hidden_widths(MembershipNetwork(2, (8, 4), 3))
+    (8, 4)
+    """
+    return _linear_widths(network)[:-1]
+
+
+def _linear_widths(network: nn.Module) -> tuple[int, ...]:
+    return tuple(m.out_features for m in network.modules() if isinstance(m, nn.Linear))
 
 
 # hidden_layer_sizes="auto": (128, 128) up to this many training rows, the paper's (512, 512)

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from .._batches import iter_batches, n_batches_per_epoch
+from .._network import hidden_widths
 from .._threads import torch_threads
 from .._training import cosine_adam, finite_state
 
@@ -133,7 +134,7 @@ def distill_learning_rate(network: nn.Module) -> float:
     >>> [distill_learning_rate(MembershipNetwork(2, h, 3)) for h in [(512, 512), (256,), (16,)]]
     [0.001, 0.002, 0.003]
     """
-    hidden = [m.out_features for m in network.modules() if isinstance(m, nn.Linear)][:-1]
+    hidden = hidden_widths(network)
     factor = _DISTILL_LR_WIDTH / max(hidden) if hidden else _DISTILL_LR_MAX_FACTOR
     return _DISTILL_LR * min(factor, _DISTILL_LR_MAX_FACTOR)
 
