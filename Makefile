@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 # The CPU wheel of torch; an unpinned torch may pull a multi-GB CUDA build.
 TORCH_SPEC ?= torch==2.13.0
 RUN_ARGS ?= --out results/run
+# Every recipe writes bytecode (why: above the install rule).
+export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: install run test lint clean bench bench-install bench-extra docs
 
@@ -17,8 +19,8 @@ install: $(VENV)/.installed
 # suite took 295 s instead of 189 s. Compiling the whole venv at install (12 000 files) took
 # 25 s on 2 cores; the test suite imports 4 300 of them, which its first processes now compile
 # once, as they import them (`make test` from fresh clones, alternating: 4:29 / 3:53 with the
-# install-time compilation, 3:44 / 3:26 without). pip's own compilation is off.
-export PYTHONDONTWRITEBYTECODE :=
+# install-time compilation, 3:44 / 3:26 without). pip's own compilation is off. (The export of
+# PYTHONDONTWRITEBYTECODE is at the top.)
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --no-compile "$(TORCH_SPEC)"
