@@ -57,18 +57,20 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         model.fit(X, checkpoint=args.checkpoint)
         logger.info("fitted in %.2f s (%s)", time.perf_counter() - t0, _stages(model.timings_))
-        if rank_and_world()[0] != 0:
-            return 0  # every process holds the same model; rank 0 writes it
+        if rank_and_world()[0] == 0:  # every process holds the same model; rank 0 writes it
+            model.save(args.out)
+            if args.labels_out:
+                write_array(args.labels_out, model.labels_.astype(np.int64), "--labels-out")
+            sizes = np.bincount(model.labels_, minlength=model.n_clusters_).tolist()
+            chosen = " (chosen by n_clusters=auto)" if model.n_clusters == "auto" else ""
+            print(f"fitted {X.shape[0]} points into {model.n_clusters_} clusters{chosen} of "
+                  f"sizes {sizes}; model written to {args.out}", flush=True)
+        if started:
+            # Nobody leaves before rank 0 wrote: gloo may abort one at exit, torchrun kills all.
+            torch.distributed.barrier()
     finally:
         if started:
             torch.distributed.destroy_process_group()
-    model.save(args.out)
-    if args.labels_out:
-        write_array(args.labels_out, model.labels_.astype(np.int64), "--labels-out")
-    sizes = np.bincount(model.labels_, minlength=model.n_clusters_).tolist()
-    chosen = " (chosen by n_clusters=auto)" if model.n_clusters == "auto" else ""
-    print(f"fitted {X.shape[0]} points into {model.n_clusters_} clusters{chosen} of sizes "
-          f"{sizes}; model written to {args.out}")
     return 0
 
 
