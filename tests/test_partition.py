@@ -261,3 +261,56 @@ def test_layout_stops_when_settled_and_draws_nothing_for_it() -> None:
     early = neighbor_embedding(W, 3, n_epochs=100, rng=np.random.default_rng(2),
                                settled=lambda Z: True)
     assert not np.array_equal(early, plain)  # stopped after 25 of 100 epochs
+
+
+def test_mixture_refinement_starts_from_the_partition_and_keeps_k_clusters() -> None:
+    from neuncut._warm_start._mixture import mixture_refinement
+
+    rng = np.random.default_rng(0)
+    Z = np.r_[rng.normal(size=(200, 3)), rng.normal(size=(200, 3)) + 8]
+    truth = np.repeat([0, 1], 200)
+    # a fixed point: the partition's own mixture already explains it, cluster names kept
+    np.testing.assert_array_equal(mixture_refinement(Z, truth, 2), truth)
+    # nothing is drawn: the same input gives the same labels
+    flipped = truth.copy()
+    flipped[:20] = 1  # 20 points of the first blob start in the second
+    refined = mixture_refinement(Z, flipped, 2)
+    np.testing.assert_array_equal(refined, truth)
+    np.testing.assert_array_equal(mixture_refinement(Z, flipped, 2), refined)
+    with pytest.raises(ValueError, match="each of the 3 clusters"):
+        mixture_refinement(Z, truth, 3)  # cluster 2 is empty
+
+
+def test_mixture_refinement_gives_up_on_an_emptied_cluster() -> None:
+    from neuncut._warm_start._mixture import mixture_refinement
+
+    rng = np.random.default_rng(1)
+    # two clusters of one point each at the same place: the same weight, mean and
+    # covariance, so every point goes to the first of them, and the second is empty
+    Z = np.r_[rng.normal(size=(50, 2)), [[0.0, 0.0], [0.0, 0.0]]]
+    assert mixture_refinement(Z, np.r_[np.zeros(50, int), [1, 2]], 3) is None
+    # a third cluster of two points inside one blob survives, with few points
+    Z = rng.normal(size=(300, 2))
+    refined = mixture_refinement(Z, np.r_[np.zeros(149, int), np.ones(149, int), [2, 2]], 3)
+    assert np.unique(refined).shape[0] == 3
+
+
+def test_embedding_labels_keep_the_lower_cut_of_kmeans_and_the_mixture(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from neuncut._warm_start import _candidates
+
+    X, _ = make_blobs(120, centers=2, random_state=0)
+    kmeans, mixture = np.repeat([0, 1], 60), np.tile([0, 1], 60)
+    monkeypatch.setattr(_candidates, "embedding_kmeans", lambda Z, k, rng: kmeans)
+    for cuts, chosen, refined in [
+        ((0.2, 0.1), mixture, mixture),
+        ((0.1, 0.2), kmeans, mixture),
+        ((0.1, 0.1), kmeans, mixture),  # a tie keeps k-means
+        ((0.2, 0.1), kmeans, None),  # no mixture partition (an emptied cluster)
+    ]:
+        monkeypatch.setattr(_candidates, "mixture_refinement", lambda Z, lab, k, r=refined: r)
+        monkeypatch.setattr(_candidates, "normalized_cut",
+                            lambda A, labels, k, c=cuts: c[labels is mixture])
+        labels = _candidates.embedding_labels(X, 2, 10, np.random.default_rng(0))
+        assert labels is chosen

@@ -101,10 +101,10 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         Adam's L2 weight decay (the paper's).
     init : {"auto", "spectral", "embedding", "kmeans", "random"}, default="auto"
         Warm start: partition ``init_size`` training points and distill the partition into
-        the network. ``"auto"`` computes two candidates, exact spectral clustering and
-        k-means on a neighbour embedding, and keeps the one of lower normalized cut on the
-        subsample's kNN graph (the spectral one must cut over 3 % less). ``"spectral"`` or
-        ``"embedding"``: one candidate; ``"kmeans"``: k-means; ``"random"``: the paper's start.
+        the network. ``"auto"`` computes two candidates, exact spectral clustering and a
+        k-means (or Gaussian mixture) partition of a neighbour embedding, and keeps the lower
+        normalized cut on the subsample's kNN graph (the spectral one must cut 3 % less).
+        ``"spectral"``, ``"embedding"``: that one; ``"kmeans"``: k-means; ``"random"``: none.
     init_size : int, default=20000
         Points partitioned by the warm start (and by ``n_clusters="auto"``'s choice): more
         give a more faithful graph, at the cost of the kNN search and the eigensolver.

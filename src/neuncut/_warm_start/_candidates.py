@@ -8,7 +8,8 @@ Two label-free ways to partition a kNN graph disagree on different data:
   chains and rings, and the mutual relation drops the short-cut edges by which the kNN union
   joins two arms of a chain or an outlier group to its nearest cluster; but on image features
   it often splits one class and merges two.
-- ``"embedding"``: k-means on a neighbour embedding (:mod:`._embedding`). It finds compact
+- ``"embedding"``: k-means on a neighbour embedding (:mod:`._embedding`), or the Gaussian
+  mixture that EM fits from it where that cuts less (:mod:`._mixture`). It finds compact
   clusters joined by a few edges, but k-means cuts elongated clusters.
 
 Both minimize the same thing approximately, so the choice between them is the objective itself:
@@ -40,6 +41,7 @@ import logging
 import warnings
 
 import numpy as np
+import scipy.sparse
 import torch
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
@@ -55,6 +57,7 @@ from ..affinity import (
 from ..affinity._subsample import Neighbors
 from ..loss import normalized_cut
 from ._embedding import CHECK_EVERY, neighbor_embedding
+from ._mixture import mixture_refinement
 from ._spectral import embedding_kmeans, spectral_partition
 
 __all__ = ["CANDIDATES", "PartitionSettled", "embedding_labels", "initial_partition"]
@@ -136,14 +139,17 @@ def embedding_labels(
     rng: np.random.Generator,
     *,
     neighbors: Neighbors | None = None,
+    graph: scipy.sparse.spmatrix | None = None,
     timings: dict[str, float] | None = None,
     device: str | torch.device = "cpu",
 ) -> np.ndarray:
-    """k-means (20 inits) on the neighbour embedding of X in ``max(n_clusters, 2)`` dimensions.
+    """A partition of the neighbour embedding of X in ``max(n_clusters, 2)`` dimensions.
 
-    On very small clusters (a few dozen points) the layout can break one into clumps that
-    k-means then regroups wrongly; :func:`initial_partition` then keeps the spectral
-    partition, whose cut is lower.
+    k-means (20 inits) on the embedding, and the Gaussian mixture that EM fits from its
+    partition (:func:`._mixture.mixture_refinement`): the one whose normalized cut on
+    ``graph`` is lower (ties to k-means). On very small clusters (a few dozen points) the
+    layout can break one into clumps that k-means then regroups wrongly;
+    :func:`initial_partition` then keeps the spectral partition, whose cut is lower.
 
     Parameters
     ----------
@@ -153,8 +159,12 @@ def embedding_labels(
         The one source of randomness (layout and k-means seeds).
     neighbors : (distances, indices), optional
         :func:`neuncut.affinity.knn_search` of X, if already computed.
+    graph : sparse matrix of shape (n, n), optional
+        The graph the k-means and mixture partitions are judged on; by default the
+        self-tuning ``n_neighbors``-NN graph of X (the graph of :func:`initial_partition`).
     timings : dict, optional
-        Receives the seconds of ``"init/layout"`` and ``"init/kmeans"``.
+        Receives the seconds of ``"init/layout"`` and ``"init/kmeans"`` (k-means and the
+        mixture).
     device : str or torch.device, default="cpu"
         Where the layout runs (:func:`._embedding.neighbor_embedding`).
 
@@ -182,7 +192,17 @@ def embedding_labels(
     logger.debug("layout: %d of %d epochs", settled.stopped_at or _EMBEDDING_EPOCHS,
                  _EMBEDDING_EPOCHS)
     with timed(timings, "init/kmeans"):
-        return embedding_kmeans(Z, n_clusters, rng)
+        labels = embedding_kmeans(Z, n_clusters, rng)
+        if n_clusters < 2:
+            return labels
+        refined = mixture_refinement(Z, labels, n_clusters)
+        if refined is None:
+            return labels
+        if graph is None:
+            graph = self_tuning_knn_graph(X, n_neighbors, neighbors=neighbors)
+        cuts = [normalized_cut(graph, p, n_clusters) for p in (labels, refined)]
+    logger.debug("embedding: k-means cuts %.4g, the mixture from it %.4g", *cuts)
+    return refined if cuts[1] < cuts[0] else labels
 
 
 def initial_partition(
@@ -250,8 +270,8 @@ def initial_partition(
                 found[name] = spectral_partition(G, n_clusters, rng, X=X)
         else:
             found[name] = embedding_labels(
-                X, n_clusters, n_neighbors, rng, neighbors=neighbors, timings=timings,
-                device=device,
+                X, n_clusters, n_neighbors, rng, neighbors=neighbors, graph=A,
+                timings=timings, device=device,
             )
         ncuts[name] = normalized_cut(A, found[name], n_clusters)
         if ncuts[name] < _NO_CUT:
