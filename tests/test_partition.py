@@ -314,3 +314,19 @@ def test_embedding_labels_keep_the_lower_cut_of_kmeans_and_the_mixture(
                             lambda A, labels, k, c=cuts: c[labels is mixture])
         labels = _candidates.embedding_labels(X, 2, 10, np.random.default_rng(0))
         assert labels is chosen
+
+
+def test_embedding_labels_skip_the_mixture_when_kmeans_leaves_a_cluster_empty(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from neuncut._warm_start import _candidates
+
+    X, _ = make_blobs(60, centers=3, random_state=0)
+    partial = np.repeat([0, 1], 30)  # 2 of 3 clusters filled
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("the mixture needs every cluster filled")
+
+    monkeypatch.setattr(_candidates, "embedding_kmeans", lambda Z, k, rng: partial)
+    monkeypatch.setattr(_candidates, "mixture_refinement", refuse)
+    assert _candidates.embedding_labels(X, 3, 10, np.random.default_rng(0)) is partial

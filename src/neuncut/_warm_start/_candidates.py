@@ -193,8 +193,8 @@ def embedding_labels(
                  _EMBEDDING_EPOCHS)
     with timed(timings, "init/kmeans"):
         labels = embedding_kmeans(Z, n_clusters, rng)
-        if n_clusters < 2:
-            return labels
+        if np.unique(labels).shape[0] < max(n_clusters, 2):  # one cluster, or k-means left
+            return labels  # one empty (coincident points): nothing to refine from
         refined = mixture_refinement(Z, labels, n_clusters)
         if refined is None:
             return labels
