@@ -271,11 +271,11 @@ def test_mixture_refinement_starts_from_the_partition_and_keeps_k_clusters() -> 
     truth = np.repeat([0, 1], 200)
     # a fixed point: the partition's own mixture already explains it, cluster names kept
     np.testing.assert_array_equal(mixture_refinement(Z, truth, 2), truth)
-    # nothing is drawn: the same input gives the same labels
     flipped = truth.copy()
-    flipped[:20] = 1  # 20 points of the first blob start in the second
+    flipped[:20] = 1  # 20 points of the first blob start in the second: EM moves them back
     refined = mixture_refinement(Z, flipped, 2)
     np.testing.assert_array_equal(refined, truth)
+    # nothing is drawn: the same input gives the same labels
     np.testing.assert_array_equal(mixture_refinement(Z, flipped, 2), refined)
     with pytest.raises(ValueError, match="each of the 3 clusters"):
         mixture_refinement(Z, truth, 3)  # cluster 2 is empty
