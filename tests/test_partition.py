@@ -295,7 +295,48 @@ def test_mixture_refinement_gives_up_on_an_emptied_cluster() -> None:
     assert np.unique(refined).shape[0] == 3
 
 
-def test_embedding_labels_keep_the_lower_cut_of_kmeans_and_the_mixture(
+def test_likeliest_mixture_keeps_the_highest_likelihood_that_fills_every_cluster(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from neuncut._warm_start import _mixture
+
+    Z = np.random.default_rng(0).normal(size=(40, 2))
+    start = np.repeat([0, 1], 20)
+    seen: list[object] = []
+
+    def scripted(outcomes):  # the i-th fit returns outcomes[i]: (score, labels) or None
+        def fit(gmm, Z, k):
+            seen.append(gmm.random_state)
+            i = len(seen) - 1
+            return None if outcomes[i] is None else (outcomes[i], np.full(len(Z), i))
+        return fit
+
+    for outcomes, chosen in [
+        ((1.0, 3.0, 2.0, None, 0.5), 1),
+        ((4.0, 4.0, 1.0, 1.0, 1.0), 0),  # a tie keeps the earlier: the refinement
+        ((None, None, None, None, 2.0), 4),
+        ((None,) * 5, None),  # no mixture filled every cluster
+    ]:
+        seen.clear()
+        monkeypatch.setattr(_mixture, "_fit", scripted(outcomes))
+        found = _mixture.likeliest_mixture(Z, start, 2, seed=7)
+        assert (found is None) if chosen is None else (found == chosen).all()
+        # the refinement first (its start is given), then the k-means starts, seeded in turn
+        assert seen == [0, 7, 8, 9, 10]
+
+
+def test_likeliest_mixture_is_deterministic_and_exact_on_separated_blobs() -> None:
+    from neuncut._warm_start._mixture import likeliest_mixture
+
+    rng = np.random.default_rng(3)
+    Z = np.concatenate([rng.normal(size=(150, 3)) + shift for shift in (0, 9, -9)])
+    truth = np.repeat([0, 1, 2], 150)
+    found = likeliest_mixture(Z, truth, 3, seed=0)
+    assert adjusted_rand_score(truth, found) == 1.0
+    np.testing.assert_array_equal(likeliest_mixture(Z, truth, 3, seed=0), found)
+
+
+def test_embedding_labels_take_the_likeliest_mixture_or_kmeans(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from neuncut._warm_start import _candidates
@@ -303,17 +344,12 @@ def test_embedding_labels_keep_the_lower_cut_of_kmeans_and_the_mixture(
     X, _ = make_blobs(120, centers=2, random_state=0)
     kmeans, mixture = np.repeat([0, 1], 60), np.tile([0, 1], 60)
     monkeypatch.setattr(_candidates, "embedding_kmeans", lambda Z, k, rng: kmeans)
-    for cuts, chosen, refined in [
-        ((0.2, 0.1), mixture, mixture),
-        ((0.1, 0.2), kmeans, mixture),
-        ((0.1, 0.1), kmeans, mixture),  # a tie keeps k-means
-        ((0.2, 0.1), kmeans, None),  # no mixture partition (an emptied cluster)
-    ]:
-        monkeypatch.setattr(_candidates, "mixture_refinement", lambda Z, lab, k, r=refined: r)
-        monkeypatch.setattr(_candidates, "normalized_cut",
-                            lambda A, labels, k, c=cuts: c[labels is mixture])
-        labels = _candidates.embedding_labels(X, 2, 10, np.random.default_rng(0))
-        assert labels is chosen
+    for found, chosen in [(mixture, mixture), (None, kmeans)]:
+        def likeliest(Z, labels, k, seed, found=found):
+            assert labels is kmeans and k == 2 and isinstance(seed, int)
+            return found
+        monkeypatch.setattr(_candidates, "likeliest_mixture", likeliest)
+        assert _candidates.embedding_labels(X, 2, 10, np.random.default_rng(0)) is chosen
 
 
 def test_embedding_labels_skip_the_mixture_when_kmeans_leaves_a_cluster_empty(
@@ -328,5 +364,5 @@ def test_embedding_labels_skip_the_mixture_when_kmeans_leaves_a_cluster_empty(
         raise AssertionError("the mixture needs every cluster filled")
 
     monkeypatch.setattr(_candidates, "embedding_kmeans", lambda Z, k, rng: partial)
-    monkeypatch.setattr(_candidates, "mixture_refinement", refuse)
+    monkeypatch.setattr(_candidates, "likeliest_mixture", refuse)
     assert _candidates.embedding_labels(X, 3, 10, np.random.default_rng(0)) is partial

@@ -101,9 +101,9 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         Adam's L2 weight decay (the paper's).
     init : {"auto", "spectral", "embedding", "kmeans", "random"}, default="auto"
         Warm start: partition ``init_size`` training points and distill the partition into
-        the network. ``"auto"`` computes two candidates, exact spectral clustering and a
-        k-means (or Gaussian mixture) partition of a neighbour embedding, and keeps the lower
-        normalized cut on the subsample's kNN graph (the spectral one must cut 3 % less).
+        the network. ``"auto"`` computes two candidates, exact spectral clustering and the
+        likeliest Gaussian mixture of a neighbour embedding, and keeps the lower normalized
+        cut on the subsample's kNN graph (the spectral one must cut 3 % less).
         ``"spectral"``, ``"embedding"``: that one; ``"kmeans"``: k-means; ``"random"``: none.
     init_size : int, default=20000
         Points partitioned by the warm start (and by ``n_clusters="auto"``'s choice): more

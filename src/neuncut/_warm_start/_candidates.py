@@ -8,9 +8,9 @@ Two label-free ways to partition a kNN graph disagree on different data:
   chains and rings, and the mutual relation drops the short-cut edges by which the kNN union
   joins two arms of a chain or an outlier group to its nearest cluster; but on image features
   it often splits one class and merges two.
-- ``"embedding"``: k-means on a neighbour embedding (:mod:`._embedding`), or the Gaussian
-  mixture that EM fits from it where that cuts less (:mod:`._mixture`). It finds compact
-  clusters joined by a few edges, but k-means cuts elongated clusters.
+- ``"embedding"``: the likeliest Gaussian mixture of a neighbour embedding (:mod:`._embedding`,
+  :mod:`._mixture`), one of its starts the embedding's k-means partition. It finds compact
+  clusters joined by a few edges, but cuts elongated clusters.
 
 Both minimize the same thing approximately, so the choice between them is the objective itself:
 the normalized cut of each hard partition on the self-tuning kNN graph of the subsample (the
@@ -41,7 +41,6 @@ import logging
 import warnings
 
 import numpy as np
-import scipy.sparse
 import torch
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
@@ -57,7 +56,7 @@ from ..affinity import (
 from ..affinity._subsample import Neighbors
 from ..loss import normalized_cut
 from ._embedding import CHECK_EVERY, neighbor_embedding
-from ._mixture import mixture_refinement
+from ._mixture import likeliest_mixture
 from ._spectral import embedding_kmeans, spectral_partition
 
 __all__ = ["CANDIDATES", "PartitionSettled", "embedding_labels", "initial_partition"]
@@ -139,17 +138,17 @@ def embedding_labels(
     rng: np.random.Generator,
     *,
     neighbors: Neighbors | None = None,
-    graph: scipy.sparse.spmatrix | None = None,
     timings: dict[str, float] | None = None,
     device: str | torch.device = "cpu",
 ) -> np.ndarray:
     """A partition of the neighbour embedding of X in ``max(n_clusters, 2)`` dimensions.
 
-    k-means (20 inits) on the embedding, and the Gaussian mixture that EM fits from its
-    partition (:func:`._mixture.mixture_refinement`): the one whose normalized cut on
-    ``graph`` is lower (ties to k-means). On very small clusters (a few dozen points) the
-    layout can break one into clumps that k-means then regroups wrongly;
-    :func:`initial_partition` then keeps the spectral partition, whose cut is lower.
+    k-means (20 inits) on the embedding, then the likeliest full-covariance Gaussian mixture
+    among the one EM fits from the k-means partition and four from other starts
+    (:func:`._mixture.likeliest_mixture`); k-means' partition only where no mixture keeps
+    every cluster. On very small clusters (a few dozen points) the layout can break one into
+    clumps that are then regrouped wrongly; :func:`initial_partition` then keeps the spectral
+    partition, whose cut is lower.
 
     Parameters
     ----------
@@ -159,9 +158,6 @@ def embedding_labels(
         The one source of randomness (layout and k-means seeds).
     neighbors : (distances, indices), optional
         :func:`neuncut.affinity.knn_search` of X, if already computed.
-    graph : sparse matrix of shape (n, n), optional
-        The graph the k-means and mixture partitions are judged on; by default the
-        self-tuning ``n_neighbors``-NN graph of X (the graph of :func:`initial_partition`).
     timings : dict, optional
         Receives the seconds of ``"init/layout"`` and ``"init/kmeans"`` (k-means and the
         mixture).
@@ -195,14 +191,10 @@ def embedding_labels(
         labels = embedding_kmeans(Z, n_clusters, rng)
         if np.unique(labels).shape[0] < max(n_clusters, 2):  # one cluster, or k-means left
             return labels  # one empty (coincident points): nothing to refine from
-        refined = mixture_refinement(Z, labels, n_clusters)
-        if refined is None:
-            return labels
-        if graph is None:
-            graph = self_tuning_knn_graph(X, n_neighbors, neighbors=neighbors)
-        cuts = [normalized_cut(graph, p, n_clusters) for p in (labels, refined)]
-    logger.debug("embedding: k-means cuts %.4g, the mixture from it %.4g", *cuts)
-    return refined if cuts[1] < cuts[0] else labels
+        # The mixtures' k-means starts draw from a child stream, as the early stop does.
+        found = likeliest_mixture(Z, labels, n_clusters,
+                                  seed=int(rng.spawn(1)[0].integers(2**31 - 1)))
+    return labels if found is None else found
 
 
 def initial_partition(
@@ -270,8 +262,8 @@ def initial_partition(
                 found[name] = spectral_partition(G, n_clusters, rng, X=X)
         else:
             found[name] = embedding_labels(
-                X, n_clusters, n_neighbors, rng, neighbors=neighbors, graph=A,
-                timings=timings, device=device,
+                X, n_clusters, n_neighbors, rng, neighbors=neighbors, timings=timings,
+                device=device,
             )
         ncuts[name] = normalized_cut(A, found[name], n_clusters)
         if ncuts[name] < _NO_CUT:
