@@ -6,9 +6,9 @@ for each set and seed, the warm start's candidate partitions of the whole set (n
 - ``S``: spectral clustering of the self-tuning kNN union (the default spectral candidate),
 - ``M``: spectral clustering of the mutual kNN graph plus a minimum spanning tree
   (:func:`neuncut.affinity.mutual_knn_mst_graph`; measured, not the default),
-- ``E0``, ``E1``, ``E2``: three draws of the embedding candidate (k-means on the neighbour
-  embedding, or its Gaussian mixture refinement where that cuts less; k-means alone before
-  the refinement existed, as in the committed results),
+- ``E0``, ``E1``, ``E2``: three draws of the embedding candidate (today the likeliest
+  Gaussian mixture of the neighbour embedding; k-means on it in the committed results,
+  which predate the mixtures),
 
 with 10 neighbours, and each one's normalized cut on the kNN union (``A``) and on the
 mutual-kNN + tree graph (``G``). Labels are read only to score each candidate (NCA); a rule
