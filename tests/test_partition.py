@@ -79,6 +79,56 @@ def test_neighbor_embedding_separates_and_is_reproducible() -> None:
     assert min(gaps) > 2 * spread  # 2.2 - 3.0 over seeds 0-5, before and after issue 14
 
 
+def _layout_step_by_step(W: scipy.sparse.spmatrix, k: int, n_epochs: int, seed: int) -> np.ndarray:
+    """The layout as first written: each step gathers its edges, draws its own negatives and
+    scatters the tails' share with alpha=-1 (the reference for the batched layout)."""
+    from neuncut._warm_start import _embedding as E
+    from neuncut._warm_start._spectral import spectral_embedding
+
+    rng = np.random.default_rng(seed)
+    U = spectral_embedding(W, k, seed=int(rng.integers(2**31 - 1)))
+    U = U - U.mean(axis=0)
+    U *= 10.0 / float(np.abs(U).max())
+    C = scipy.sparse.coo_matrix(W)
+    head, tail = torch.from_numpy(C.row.astype(np.int64)), torch.from_numpy(C.col.astype(np.int64))
+    prob = torch.from_numpy((C.data / C.data.max()).astype(np.float32))
+    gen = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
+    Z = torch.from_numpy(np.ascontiguousarray(U, dtype=np.float32))
+    with torch_threads(1):
+        for epoch in range(n_epochs):
+            lr = 1.0 - epoch / n_epochs
+            sampled = torch.rand(prob.shape[0], generator=gen) < prob
+            hs, ts = head[sampled], tail[sampled]
+            for chunk in torch.randperm(hs.shape[0], generator=gen).chunk(E._N_CHUNKS):
+                h, t = hs[chunk], ts[chunk]
+                m = h.shape[0]
+                r = torch.randint(0, Z.shape[0], (m * E._N_NEGATIVE,), generator=gen)
+                heads = torch.cat((h, h.repeat_interleave(E._N_NEGATIVE)))
+                others = torch.cat((t, r))
+                diff = Z[heads] - Z[others]
+                d2 = (diff * diff).sum(dim=1, keepdim=True)
+                near, far = d2[:m].clamp_min(1e-12), d2[m:]
+                near_b = near.pow(E._B)
+                attract = (-2.0 * E._A * E._B) * near_b / (near * (1.0 + E._A * near_b))
+                repel = (2.0 * E._B) / ((1e-3 + far) * (1.0 + E._A * far.pow(E._B)))
+                grad = (torch.cat((attract, repel)) * diff).clamp_(-E._CLIP, E._CLIP)
+                grad[m:][far.view(-1) == 0] = E._CLIP
+                grad.mul_(lr)
+                Z.index_add_(0, heads, grad)
+                Z.index_add_(0, t, grad[:m], alpha=-1.0)
+    return Z.numpy()
+
+
+@pytest.mark.parametrize(("n", "k"), [(150, 3), (400, 5)])
+def test_the_batched_layout_takes_the_same_steps(n: int, k: int) -> None:
+    # The layout lays out each epoch's steps at once (one gather, one draw of negatives):
+    # the numbers must be those of the step-by-step loop, to the last bit.
+    X, _ = make_blobs(n, centers=k, cluster_std=2.0, random_state=n)
+    W = fuzzy_knn_graph(X, 10)
+    got = neighbor_embedding(W, k, n_epochs=30, rng=np.random.default_rng(4))
+    np.testing.assert_array_equal(got, _layout_step_by_step(W, k, 30, seed=4))
+
+
 def test_torch_threads_restored_even_on_error() -> None:
     before = torch.get_num_threads()
     with pytest.raises(KeyError), torch_threads(1):

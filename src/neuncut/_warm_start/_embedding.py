@@ -114,18 +114,45 @@ def neighbor_embedding(
             sampled = torch.rand(prob.shape[0], generator=gen, device=device) < prob
             hs, ts = head[sampled], tail[sampled]
             order = torch.randperm(hs.shape[0], generator=gen, device=device)
-            for chunk in order.chunk(_N_CHUNKS):
-                _sgd_step(Z, hs[chunk], ts[chunk], lr, gen)
+            hs, ts = hs[order], ts[order]
+            runs = _runs(hs.shape[0], _N_CHUNKS)
+            # The epoch's steps laid out once: step i's pairs are its run of edges, then
+            # their heads each paired with _N_NEGATIVE random points, all drawn in one call
+            # (the numbers that one call per step drew, on CPU). Slicing this per step gives
+            # the same steps as gathering per step, with a third fewer small torch ops.
+            q = _N_NEGATIVE
+            hn = hs.repeat_interleave(q)
+            rn = torch.randint(0, Z.shape[0], hn.shape, generator=gen, device=device)
+            if runs:  # always, unless W has no edge
+                heads = torch.cat([x for a, b in runs for x in (hs[a:b], hn[q * a:q * b])])
+                others = torch.cat([x for a, b in runs for x in (ts[a:b], rn[q * a:q * b])])
+            for a, b in runs:
+                span = slice((q + 1) * a, (q + 1) * b)
+                _sgd_step(Z, heads[span], others[span], b - a, lr)
             if settled is not None and (epoch + 1) % CHECK_EVERY == 0 and epoch + 1 < n_epochs:
                 if settled(Z.cpu().numpy()):
                     break
     return Z.cpu().numpy()
 
 
+def _runs(n: int, n_runs: int) -> list[tuple[int, int]]:
+    """The (start, stop) bounds of ``torch.arange(n).chunk(n_runs)``: runs of
+    ``ceil(n / n_runs)`` items, the last shorter, none empty (fewer runs if n is small).
+
+    >>> _runs(10, 4)
+    [(0, 3), (3, 6), (6, 9), (9, 10)]
+    >>> _runs(2, 4)
+    [(0, 1), (1, 2)]
+    """
+    size = -(-n // n_runs) if n else 1
+    return [(start, min(start + size, n)) for start in range(0, n, size)]
+
+
 def _sgd_step(
-    Z: torch.Tensor, h: torch.Tensor, t: torch.Tensor, lr: float, gen: torch.Generator
+    Z: torch.Tensor, heads: torch.Tensor, others: torch.Tensor, m: int, lr: float
 ) -> None:
-    r"""One synchronous step on edges (h, t) and ``_N_NEGATIVE`` negatives per edge, in place.
+    r"""One synchronous step on the pairs (heads, others), in place: the first ``m`` pairs
+    are edges, attracted; the rest are negatives (a head and a random point), repelled.
 
     Attraction along an edge: :math:`\partial(-\log q)/\partial z_h
     = \frac{2ab\, d^{2(b-1)}}{1 + a d^{2b}} (z_h - z_t)`; repulsion from a random r:
@@ -135,10 +162,6 @@ def _sgd_step(
     step is a few dozen torch ops whatever its size, so their count sets the layout's time
     at small n).
     """
-    m = h.shape[0]
-    hn = h.repeat_interleave(_N_NEGATIVE)
-    r = torch.randint(0, Z.shape[0], (hn.shape[0],), generator=gen, device=Z.device)
-    heads, others = torch.cat((h, hn)), torch.cat((t, r))
     # index_select, not Z[heads]: the same values, three times faster on CPU
     diff = Z.index_select(0, heads) - Z.index_select(0, others)
     d2 = (diff * diff).sum(dim=1, keepdim=True)
@@ -146,7 +169,10 @@ def _sgd_step(
     near_b = near.pow(_B)
     attract = (-2.0 * _A * _B) * near_b / (near * (1.0 + _A * near_b))
     repel = (2.0 * _B) / ((1e-3 + far) * (1.0 + _A * far.pow(_B)))
-    grad = (torch.cat((attract, repel)) * diff).clamp_(-_CLIP, _CLIP)
+    # The per-pair factor expanded to diff's shape before the product: the same products,
+    # and a third faster than broadcasting a column (171 against 257 us at 20 000 points).
+    factor = torch.cat((attract, repel)).expand(-1, diff.shape[1]).contiguous()
+    grad = (factor * diff).clamp_(-_CLIP, _CLIP)
     # Coincident points (d2 = 0, so diff = 0 and the step above is 0): no attraction, and a
     # repulsion of the clip value, as UMAP. Filling only those rows gives the same numbers
     # as a torch.where over all rows (2.0 of 4.0 ms a step at 20 000 points) or a masked
@@ -156,4 +182,5 @@ def _sgd_step(
         grad.index_fill_(0, coincide + m, _CLIP)
     grad.mul_(lr)
     Z.index_add_(0, heads, grad)
-    Z.index_add_(0, t, grad[:m], alpha=-1.0)
+    # Negated, not alpha=-1.0: the same sums, four times faster (135 against 528 us).
+    Z.index_add_(0, others[:m], grad[:m].neg())
