@@ -57,8 +57,8 @@ def _interrupt_after(monkeypatch: pytest.MonkeyPatch, epoch: int) -> None:
     train = estimator_module.train_ncut
 
     def interrupted(*args, on_epoch_end=None, **kwargs):
-        def write_then_stop(opt, sched, log):
-            on_epoch_end(opt, sched, log)
+        def write_then_stop(opt, log):
+            on_epoch_end(opt, log)
             if log.n_iter == epoch:
                 raise KeyboardInterrupt
         return train(*args, on_epoch_end=write_then_stop, **kwargs)

@@ -27,6 +27,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from conftest import fast_model
 from neuncut import NeuNcut
+from neuncut._adam import CosineAdam
 from neuncut.affinity import self_tuning_knn_affinity
 from neuncut.exceptions import DegenerateGraphWarning, EmptyClusterWarning
 
@@ -235,17 +236,17 @@ def test_persistent_nan_stops_with_a_clear_error() -> None:
 
 def test_nan_in_the_weights_is_recovered(monkeypatch, caplog) -> None:
     """An optimizer step that writes NaN into a weight (the loss itself was finite)."""
-    step, calls = torch.optim.Adam.step, []
+    step, calls = CosineAdam.step, []
 
     def poisoned_step(self, *args, **kwargs):
         out = step(self, *args, **kwargs)
         calls.append(1)
         if len(calls) == 2:
             with torch.no_grad():
-                self.param_groups[0]["params"][0][0, 0] = float("nan")
+                self.params[0][0, 0] = float("nan")
         return out
 
-    monkeypatch.setattr(torch.optim.Adam, "step", poisoned_step)
+    monkeypatch.setattr(CosineAdam, "step", poisoned_step)
     with caplog.at_level(logging.WARNING, logger="neuncut"):
         model = fast(init="random", penalty=20.0).fit(X_BLOBS)
     assert "non-finite loss or weights" in caplog.text

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._adam import CosineAdam
 from ._distributed import rank_and_world
 from ._files import sha256_hex
 from ._io import load_tensors, save_tensors
@@ -270,18 +271,19 @@ class FitCheckpoint:
         train_indices: np.ndarray,
         init: Initialization,
         choice: NClustersChoice | None = None,
-    ) -> Callable[[torch.optim.Optimizer, Any, TrainingLog], None] | None:
+    ) -> Callable[[CosineAdam, TrainingLog], None] | None:
         """The ``on_epoch_end`` callback of :func:`neuncut._training.train_ncut` that writes
         the state after every epoch, or None without a checkpoint path."""
         if self.path is None:
             return None
         path, key, init_ncut = self.path, self.key, dict(init.init_ncut)
 
-        def write(optimizer: torch.optim.Optimizer, scheduler: Any, log: TrainingLog) -> None:
+        def write(optimizer: CosineAdam, log: TrainingLog) -> None:
             state = {k: v.detach() for k, v in network.state_dict().items()}
             write_checkpoint(path, key, Checkpoint(
                 network=state, optimizer=optimizer.state_dict(),
-                scheduler=scheduler.state_dict(), generator=generator.get_state(), log=log,
+                scheduler=optimizer.schedule_state_dict(), generator=generator.get_state(),
+                log=log,
                 train_indices=train_indices, sigma=init.sigma, penalty=init.penalty,
                 timings=dict(init.timings), init_ncut=init_ncut, n_clusters=choice,
             ))

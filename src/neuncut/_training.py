@@ -12,12 +12,13 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ._adam import CosineAdam
 from ._batches import iter_batches, n_batches_per_epoch
 from ._distributed import all_finite, rank_and_world, wrap
 from .affinity import AffinityFn
 from .loss import ncut_loss
 
-__all__ = ["TrainingLog", "cosine_adam", "finite_state", "objective", "settled", "train_ncut"]
+__all__ = ["TrainingLog", "finite_state", "objective", "settled", "train_ncut"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,16 +48,6 @@ class TrainingLog:
     n_recoveries: int = 0
 
 
-def cosine_adam(
-    network: nn.Module, lr: float, weight_decay: float, total_steps: int
-) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
-    """Adam on the network's parameters, its learning rate cosine-annealed to 0 over
-    ``total_steps`` steps."""
-    opt = torch.optim.Adam(network.parameters(), lr=lr, weight_decay=weight_decay)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, total_steps))
-    return opt, sched
-
-
 @dataclass
 class _GoodState:
     """Copies of the network and optimizer state to fall back on after a non-finite step."""
@@ -65,7 +56,7 @@ class _GoodState:
     optimizer: dict
 
     @classmethod
-    def take(cls, network: nn.Module, opt: torch.optim.Optimizer) -> _GoodState:
+    def take(cls, network: nn.Module, opt: CosineAdam) -> _GoodState:
         return cls(copy.deepcopy(network.state_dict()), copy.deepcopy(opt.state_dict()))
 
 
@@ -90,7 +81,7 @@ def train_ncut(
     n_iter_no_change: int = 1,
     verbose: int = 0,
     resume: tuple[dict, dict, TrainingLog] | None = None,
-    on_epoch_end: Callable[[torch.optim.Optimizer, object, TrainingLog], None] | None = None,
+    on_epoch_end: Callable[[CosineAdam, TrainingLog], None] | None = None,
 ) -> TrainingLog:
     """Minibatch Adam on ``cut + penalty / 2 * ortho``, cosine-annealed learning rate.
 
@@ -133,12 +124,13 @@ def train_ncut(
         Settled epochs in a row that stop training.
     verbose : int, default=0
         1 shows a progress bar, 2 also logs every epoch's means.
-    resume : (optimizer state, scheduler state, log), optional
+    resume : (optimizer state, schedule state, log), optional
         Continue a run from the end of epoch ``log.n_iter`` (the network and ``generator``
-        must hold that epoch's state too; see :mod:`neuncut._checkpoint`).
+        must hold that epoch's state too; see :mod:`neuncut._checkpoint`): the states of
+        :meth:`CosineAdam.state_dict` and :meth:`CosineAdam.schedule_state_dict`.
     on_epoch_end : callable, optional
-        Called as ``on_epoch_end(optimizer, scheduler, log)`` before the first epoch and
-        after each one (to write checkpoints).
+        Called as ``on_epoch_end(optimizer, log)`` with the :class:`CosineAdam` before the
+        first epoch and after each one (to write checkpoints).
 
     Returns
     -------
@@ -147,14 +139,13 @@ def train_ncut(
     log = TrainingLog()
     rank, world = rank_and_world()
     n_batches = n_batches_per_epoch(X.shape[0], batch_size, world)
-    opt, sched = cosine_adam(network, lr, weight_decay, epochs * n_batches)
+    opt = CosineAdam(network.parameters(), lr, epochs * n_batches, weight_decay=weight_decay)
     model = wrap(network)  # DistributedDataParallel in a process group, else the network
     if resume is not None:
-        opt.load_state_dict(resume[0])
-        sched.load_state_dict(resume[1])
+        opt.load_state_dict(resume[0], resume[1])
         log = resume[2]
     elif on_epoch_end is not None:
-        on_epoch_end(opt, sched, log)
+        on_epoch_end(opt, log)
     network.train()
     probe = X[:: -(-X.shape[0] // _PROBE_ROWS)]
     probe_labels = _labels(network, probe)
@@ -174,13 +165,12 @@ def train_ncut(
             terms = ncut_loss(torch.softmax(model(xb), dim=1), W)
             loss = terms.cut + 0.5 * penalty * terms.ortho
             if all_finite(loss):  # on every process, so that all skip the step alike
-                opt.zero_grad(set_to_none=True)
+                opt.zero_grad()
                 loss.backward()
                 opt.step()
-                sched.step()
             log.n_steps += 1
             if not finite_state(loss, network):
-                good = _recover(network, opt, sched, good, log, lr)
+                good = _recover(network, opt, good, log, lr)
                 continue
             sums += [float(loss.detach()), float(terms.cut.detach()), float(terms.ortho.detach())]
             n_summed += 1
@@ -196,7 +186,7 @@ def train_ncut(
         if verbose >= 2:
             logger.info("epoch %d: loss %.5f cut %.5f ortho %.5f", epoch + 1, *means)
         if on_epoch_end is not None:
-            on_epoch_end(opt, sched, log)
+            on_epoch_end(opt, log)
     return log
 
 
@@ -223,8 +213,7 @@ def _labels(network: nn.Module, X: torch.Tensor) -> torch.Tensor:
 
 def _recover(
     network: nn.Module,
-    opt: torch.optim.Optimizer,
-    sched: torch.optim.lr_scheduler.LRScheduler,
+    opt: CosineAdam,
     good: _GoodState,
     log: TrainingLog,
     lr: float,
@@ -243,10 +232,8 @@ def _recover(
         " the learning rate", log.n_steps,
     )
     network.load_state_dict(good.network)
-    opt.load_state_dict(good.optimizer)
-    for group in opt.param_groups:
-        group["lr"] *= 0.5
-    sched.base_lrs = [base * 0.5 for base in sched.base_lrs]
+    opt.load_state_dict(good.optimizer)  # the schedule keeps its position
+    opt.halve_learning_rate()
     return _GoodState.take(network, opt)
 
 

@@ -7,10 +7,11 @@ import math
 import torch
 from torch import nn
 
+from .._adam import CosineAdam
 from .._batches import iter_batches, n_batches_per_epoch
 from .._network import hidden_widths
 from .._threads import torch_threads
-from .._training import cosine_adam, finite_state
+from .._training import finite_state
 
 __all__ = ["distill", "distill_epochs", "distill_learning_rate", "distill_partition"]
 
@@ -76,16 +77,15 @@ def distill(
         If the weights became non-finite.
     """
     n_batches = n_batches_per_epoch(X.shape[0], batch_size)
-    opt, sched = cosine_adam(network, lr, 0.0, horizon or epochs * n_batches)
+    opt = CosineAdam(network.parameters(), lr, horizon or epochs * n_batches)
     network.train()
     for _ in range(epochs):
         total = 0.0
         for idx in iter_batches(X.shape[0], batch_size, generator):
             loss = nn.functional.cross_entropy(network(X[idx]), labels[idx])
-            opt.zero_grad(set_to_none=True)
+            opt.zero_grad()
             loss.backward()
             opt.step()
-            sched.step()
             total += float(loss.detach())
         if total / n_batches < tol:
             break
