@@ -70,11 +70,9 @@ class MembershipNetwork(nn.Module):
         self.register_buffer("scale", torch.ones(n_features))
         sizes = [n_features, *hidden_layer_sizes]
         layers: list[nn.Module] = []
-        # skip_init: nn.Linear's own initialisation would draw from the global RNG;
-        # reset_parameters below draws everything from ``generator``.
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
-            layers += [nn.utils.skip_init(nn.Linear, fan_in, fan_out), nn.ReLU()]
-        layers.append(nn.utils.skip_init(nn.Linear, sizes[-1], n_clusters))
+            layers += [_uninitialized_linear(fan_in, fan_out), nn.ReLU()]
+        layers.append(_uninitialized_linear(sizes[-1], n_clusters))
         self.layers = nn.Sequential(*layers)
         self.reset_parameters(generator)
 
@@ -99,6 +97,21 @@ class MembershipNetwork(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Cluster logits of shape (n, n_clusters)."""
         return self.layers((x - self.mean) / self.scale)
+
+
+def _uninitialized_linear(fan_in: int, fan_out: int) -> nn.Linear:
+    """An ``nn.Linear`` whose parameters are allocated, not initialised.
+
+    nn.Linear's own initialisation would draw from the global RNG; the network's
+    ``reset_parameters`` draws everything from its generator. Built on the meta device and
+    given empty parameters, which is what ``nn.utils.skip_init`` does but without its
+    ``to_empty``, whose first call in a process imports sympy (0.5 s, most of a fresh
+    process's first fit of small data once torch.optim was gone; ``benchmarks/README.md``).
+    """
+    layer = nn.Linear(fan_in, fan_out, device="meta")
+    layer.weight = nn.Parameter(torch.empty(fan_out, fan_in))
+    layer.bias = nn.Parameter(torch.empty(fan_out))
+    return layer
 
 
 def resolve_device(device: str) -> torch.device:
