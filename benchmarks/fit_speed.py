@@ -19,8 +19,8 @@ Methods, each in a fresh process with its defaults and ``n_clusters`` = 10: ``ne
 (``NeuNcut``), ``spectral`` (scikit-learn ``SpectralClustering(affinity="nearest_neighbors",
 eigen_solver="amg")``), ``genie`` (genieclust 1.3.0, ``gini_threshold=0.3``), ``kmeans``
 (scikit-learn ``KMeans``). Every worker first fits the method once on 200 points, so that
-imports and first-call costs (torch.optim imports ``torch._dynamo``, about 1 s) are
-measured apart (``warmup_s``) from the timed fit. neuncut's stages come from ``timings_``.
+imports and first-call costs (until e2abdf3, torch.optim's import of ``torch._dynamo``, about
+1 s) are measured apart (``warmup_s``) from the timed fit. neuncut's stages come from ``timings_``.
 
 ``--load`` runs the neuncut cases with N <= 20 000 and D <= 50, and ``mnist-20k``, a second
 time beside one busy process (a Python loop on one core), and reports the ratio. Records are
