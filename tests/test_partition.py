@@ -112,7 +112,7 @@ def _layout_step_by_step(W: scipy.sparse.spmatrix, k: int, n_epochs: int, seed: 
                 attract = (-2.0 * E._A * E._B) * near_b / (near * (1.0 + E._A * near_b))
                 repel = (2.0 * E._B) / ((1e-3 + far) * (1.0 + E._A * far.pow(E._B)))
                 grad = (torch.cat((attract, repel)) * diff).clamp_(-E._CLIP, E._CLIP)
-                grad[m:][far.view(-1) == 0] = E._CLIP
+                grad[m:][(far.view(-1) == 0) & (r != heads[m:])] = E._CLIP
                 grad.mul_(lr)
                 Z.index_add_(0, heads, grad)
                 Z.index_add_(0, t, grad[:m], alpha=-1.0)
@@ -127,6 +127,20 @@ def test_the_batched_layout_takes_the_same_steps(n: int, k: int) -> None:
     W = fuzzy_knn_graph(X, 10)
     got = neighbor_embedding(W, k, n_epochs=30, rng=np.random.default_rng(4))
     np.testing.assert_array_equal(got, _layout_step_by_step(W, k, 30, seed=4))
+
+
+def test_layout_step_skips_a_head_drawn_as_its_own_negative() -> None:
+    from neuncut._warm_start._embedding import _sgd_step
+
+    # pairs: one edge (0, 1), then the negatives (0, 0): the head itself, and (0, 2): a
+    # distinct point at the same place, pushed away by the clip value (4) as in UMAP
+    Z = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 0.0]])
+    heads, others = torch.tensor([0, 0, 0]), torch.tensor([1, 0, 2])
+    alone = Z.clone()
+    _sgd_step(Z, heads, others, 1, lr=0.5)
+    _sgd_step(alone, heads[[0, 2]], others[[0, 2]], 1, lr=0.5)
+    torch.testing.assert_close(Z, alone, rtol=0, atol=0)  # the self-pair took no step
+    assert Z[0, 1] == 0.5 * 4.0 and Z[2].tolist() == [0.0, 0.0]
 
 
 def test_torch_threads_restored_even_on_error() -> None:
