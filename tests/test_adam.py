@@ -124,3 +124,16 @@ def test_a_fit_does_not_import_torch_dynamo() -> None:
         "assert not {'torch._dynamo', 'sympy'} & set(sys.modules), 'imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_a_plain_torch_adam_state_loads() -> None:
+    """Adam's state without a scheduler has no initial_lr: the current rate is the base."""
+    net = _network()
+    topt = torch.optim.Adam(net.parameters(), lr=0.02)
+    _backward(net, 0)
+    topt.step()
+    opt = CosineAdam(net.parameters(), 0.5, 10)
+    opt.load_state_dict(topt.state_dict())
+    assert opt.lr == opt.base_lr == 0.02
+    theirs = topt.state_dict()["state"][0]["exp_avg"]
+    assert torch.equal(opt.state_dict()["state"][0]["exp_avg"], theirs)

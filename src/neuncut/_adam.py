@@ -188,7 +188,7 @@ class CosineAdam:
             If the state is for more parameters, or other shapes, than this optimizer's.
         """
         (group,) = state["param_groups"]
-        self.lr, self.base_lr = group["lr"], group["initial_lr"]
+        self.lr, self.base_lr = group["lr"], group.get("initial_lr", group["lr"])
         self.betas, self.eps = tuple(group["betas"]), group["eps"]
         self.weight_decay = group["weight_decay"]
         self._state = [None for _ in self.params]
