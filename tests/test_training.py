@@ -84,6 +84,20 @@ def test_distill_reproducible() -> None:
         assert torch.equal(a, b)
 
 
+@pytest.mark.parametrize(("plateau_from", "expected"), [(None, 40), (1, 11), (15, 15)])
+def test_distill_stops_on_a_plateau(plateau_from: int | None, expected: int) -> None:
+    """Labels that no function of X can give (every row the same point): the cross-entropy
+    stays at the labels' entropy, so a plateau stops the first epoch it may, 10 epochs in."""
+    X = torch.zeros(64, 2)
+    y = torch.arange(64) % 2
+    net = MembershipNetwork(2, (8,), 2, generator=gen(0))
+    passes = []
+    net.register_forward_hook(lambda *_: passes.append(1))
+    distill(net, X, y, epochs=40, batch_size=64, lr=1e-2, generator=gen(5),
+            plateau_from=plateau_from)
+    assert len(passes) == expected  # one batch an epoch
+
+
 def test_distill_horizon_truncates_the_schedule() -> None:
     """One epoch of a 4-epoch schedule is the first epoch of a 4-epoch run, exactly."""
     X, y = blobs(100, k=2, seed=3)
