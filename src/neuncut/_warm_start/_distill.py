@@ -81,8 +81,8 @@ def distill(
         of an epoch). A longer horizon truncates the schedule: the learning rate is still
         high where the epochs end.
     plateau_from : int, optional
-        The first epoch (counted from 1) after which a plateau stops; None never stops on
-        one.
+        The first epoch (counted from 1) at whose end a plateau may stop the distillation;
+        None never stops on one.
 
     Raises
     ------
