@@ -96,8 +96,11 @@ class CosineAdam:
         self.betas = betas
         self.eps = eps
         self.last_step = 0  # scheduler steps taken (CosineAnnealingLR's last_epoch)
-        # Per parameter: (step count, first moment, second moment), created at its first step.
-        self._state: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None] = [
+        # Per parameter: its steps taken, and (first moment, second moment) from its first step.
+        # The counts are ints (torch keeps a float32 tensor, written out by state_dict): the
+        # same values, without two tensor ops per parameter and step.
+        self._steps = [0 for _ in self.params]
+        self._moments: list[tuple[torch.Tensor, torch.Tensor] | None] = [
             None for _ in self.params
         ]
 
@@ -113,19 +116,17 @@ class CosineAdam:
         for i, param in enumerate(self.params):
             if param.grad is None:
                 continue
-            if self._state[i] is None:
-                self._state[i] = (
-                    torch.tensor(0.0), torch.zeros_like(param), torch.zeros_like(param)
-                )
-            step_t, exp_avg, exp_avg_sq = self._state[i]
-            step_t += 1
+            if self._moments[i] is None:
+                self._moments[i] = (torch.zeros_like(param), torch.zeros_like(param))
+            exp_avg, exp_avg_sq = self._moments[i]
+            self._steps[i] += 1
+            step = float(self._steps[i])
             grad = param.grad
             if self.weight_decay != 0:
                 grad = grad.add(param, alpha=self.weight_decay)
             # torch.optim.Adam's operations, in its order, for its rounding
             exp_avg.lerp_(grad, 1 - beta1)
             exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-            step = step_t.item()
             step_size = self.lr / (1 - beta1**step)
             denom = (exp_avg_sq.sqrt() / (1 - beta2**step) ** 0.5).add_(self.eps)
             param.addcdiv_(exp_avg, denom, value=-step_size)
@@ -151,11 +152,11 @@ class CosineAdam:
         self.base_lr *= 0.5
 
     def state_dict(self) -> dict[str, Any]:
-        """The optimizer's state in ``torch.optim.Adam.state_dict``'s format (tensors are not
-        copied)."""
+        """The optimizer's state in ``torch.optim.Adam.state_dict``'s format (the moments are
+        not copied)."""
         state = {
-            i: {"step": s[0], "exp_avg": s[1], "exp_avg_sq": s[2]}
-            for i, s in enumerate(self._state) if s is not None
+            i: {"step": torch.tensor(float(self._steps[i])), "exp_avg": m[0], "exp_avg_sq": m[1]}
+            for i, m in enumerate(self._moments) if m is not None
         }
         group = {
             "lr": self.lr, "betas": self.betas, "eps": self.eps,
@@ -191,7 +192,8 @@ class CosineAdam:
         self.lr, self.base_lr = group["lr"], group.get("initial_lr", group["lr"])
         self.betas, self.eps = tuple(group["betas"]), group["eps"]
         self.weight_decay = group["weight_decay"]
-        self._state = [None for _ in self.params]
+        self._steps = [0 for _ in self.params]
+        self._moments = [None for _ in self.params]
         for key, values in state["state"].items():
             i = int(key)
             if i >= len(self.params) or values["exp_avg"].shape != self.params[i].shape:
@@ -200,8 +202,8 @@ class CosineAdam:
                     f" {len(self.params)} parameters"
                 )
             device = self.params[i].device
-            self._state[i] = (
-                values["step"].detach().clone().float().cpu(),
+            self._steps[i] = int(values["step"])
+            self._moments[i] = (
                 values["exp_avg"].detach().to(device, copy=True),
                 values["exp_avg_sq"].detach().to(device, copy=True),
             )
