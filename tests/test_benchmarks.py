@@ -215,3 +215,18 @@ def test_held_out_report_means_per_set_and_label() -> None:
     assert lines[0] == "| set | a | b |"
     assert lines[2:] == ["| s1 | 0.750 | 0.000 |", "| s2 | 0.250 | – |",
                          "| mean over sets | **0.500** | **0.000** |"]
+
+
+def test_network_width_report_means_per_set_and_width(tmp_path: Path) -> None:
+    from benchmarks.network_width import report
+
+    rows = [{"set": "s1", "width": [8, 8], "nca": 1.0, "fit_s": 2.0},
+            {"set": "s1", "width": [8, 8], "nca": 0.5, "fit_s": 4.0},
+            {"set": "s1", "width": [64, 64], "nca": 0.25, "fit_s": 1.0},
+            {"set": "s2", "width": [64, 64], "nca": 0.0, "fit_s": 5.0}]
+    path = tmp_path / "w.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    lines = report(path).splitlines()
+    assert lines[0] == "| set | seeds | NCA 8x8 | s 8x8 | NCA 64x64 | s 64x64 |"
+    assert lines[2:] == ["| s1 | 2 | 0.7500 | 3.0 | 0.2500 | 1.0 |",
+                         "| s2 | 1 | – | – | 0.0000 | 5.0 |"]

@@ -237,10 +237,16 @@ def test_hidden_layer_sizes_auto_small(tmp_path, blobs3) -> None:
     np.testing.assert_array_equal(loaded.predict(X), model.labels_)
 
 
-@pytest.mark.parametrize("train_size,widths", [(None, (512, 512)), (10_000, (128, 128))])
-def test_hidden_layer_sizes_auto_counts_training_rows(train_size, widths) -> None:
-    """Above 10 000 training rows "auto" is the paper's (512, 512); ``train_size`` counts."""
-    X = np.random.default_rng(0).normal(size=(10_001, 2))
+@pytest.mark.parametrize(
+    "n_features,train_size,widths",
+    [(51, None, (512, 512)), (51, 10_000, (128, 128)), (50, None, (128, 128))],
+)
+def test_hidden_layer_sizes_auto_counts_training_rows_and_features(
+    n_features, train_size, widths
+) -> None:
+    """Above 10 000 training rows of more than 50 features "auto" is the paper's (512, 512);
+    ``train_size`` counts."""
+    X = np.random.default_rng(0).normal(size=(10_001, n_features))
     model = NeuNcut(2, init="random", penalty=10.0, max_epochs=0, train_size=train_size,
                     random_state=0).fit(X)
     assert model.hidden_layer_sizes == "auto" and model.hidden_layer_sizes_ == widths

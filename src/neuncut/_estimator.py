@@ -82,8 +82,8 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         (:func:`neuncut.penalty.select_penalty`, where the rule is derived): at least
         ``2 k**2 / sqrt(k - 1)`` (66.7 for k = 10). Recorded in ``penalty_``.
     hidden_layer_sizes : tuple of int or "auto", default="auto"
-        Hidden ReLU widths. ``"auto"``: (128, 128) up to 10 000 training rows, else the
-        paper's (512, 512) (``docs/parameters.rst``). Recorded in ``hidden_layer_sizes_``.
+        Hidden ReLU widths; ``"auto"``: (512, 512) above 10 000 training rows of > 50 features,
+        else (128, 128) (``docs/parameters.rst``). Recorded in ``hidden_layer_sizes_``.
     batch_size : int, default=2048
         Points per minibatch graph; larger is closer to the full graph, at O(batch_size^2).
     max_epochs : int, default=30
@@ -264,7 +264,7 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         Xt = torch.from_numpy(training_rows(self, X, train_idx, in_memory)).to(device)
         choice = resolve_n_clusters(self, Xt, np_rng, resumed.saved)
         self.n_clusters_, self.n_clusters_scores_ = choice.n_clusters, choice.scores
-        self.hidden_layer_sizes_ = hidden = resolve_hidden_layer_sizes(hidden, len(train_idx))
+        self.hidden_layer_sizes_ = hidden = resolve_hidden_layer_sizes(hidden, *Xt.shape)
         network = MembershipNetwork(X.shape[1], hidden, self.n_clusters_, generator=torch_gen)
         network = network.to(device)
         if resumed.resuming:
