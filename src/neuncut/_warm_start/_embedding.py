@@ -29,6 +29,11 @@ __all__ = ["CHECK_EVERY", "neighbor_embedding"]
 # q(d) = 1 / (1 + a d^(2b)) fitted to UMAP's curve with min_dist=0, spread=1: the tightest
 # clusters, which is what k-means on the embedding needs.
 _A, _B = 1.929, 0.7915
+# The step's constants as float32 scalars (on the CPU: torch reads a 0-dim CPU tensor as a
+# scalar on any device).
+_C_ATTRACT, _C_REPEL, _C_A, _C_ONE, _C_EPS = (
+    torch.tensor(v, dtype=torch.float32) for v in (-2.0 * _A * _B, 2.0 * _B, _A, 1.0, 1e-3)
+)
 _N_NEGATIVE = 5  # random points pushed away per attracted edge (UMAP's negative_sample_rate)
 _CLIP = 4.0  # per-coordinate bound on one edge's gradient (UMAP's)
 # Synchronous updates per epoch: one (all edges at once from stale positions) separates
@@ -172,12 +177,18 @@ def _sgd_step(
     d2 = (diff * diff).sum(dim=1, keepdim=True)
     near, far = d2[:m].clamp_min(1e-12), d2[m:]
     near_b = near.pow(_B)
-    attract = (-2.0 * _A * _B) * near_b / (near * (1.0 + _A * near_b))
-    repel = (2.0 * _B) / ((1e-3 + far) * (1.0 + _A * far.pow(_B)))
+    # attract = -2ab near_b / (near (1 + a near_b)), repel = 2b / ((eps + far)(1 + a far^b)):
+    # the operations of those expressions in their order (``2b / x`` is torch's
+    # ``x.reciprocal() * 2b``), in place, with the constants as float32 tensors, which spares
+    # each product a conversion of a Python float; the same numbers, 17 % less layout time at
+    # 300 points.
+    attract = near_b.mul(_C_ATTRACT).div_(near_b.mul(_C_A).add_(_C_ONE).mul_(near))
+    repel = far.pow(_B).mul_(_C_A).add_(_C_ONE).mul_(far.add(_C_EPS)).reciprocal_()
+    repel.mul_(_C_REPEL)
     # The per-pair factor expanded to diff's shape before the product: the same products,
     # and a third faster than broadcasting a column (171 against 257 us at 20 000 points).
     factor = torch.cat((attract, repel)).expand(-1, diff.shape[1]).contiguous()
-    grad = (factor * diff).clamp_(-_CLIP, _CLIP)
+    grad = factor.mul_(diff).clamp_(-_CLIP, _CLIP)
     # Coincident points (d2 = 0, so diff = 0 and the step above is 0): no attraction, and a
     # repulsion of the clip value, as UMAP. Filling only those rows gives the same numbers
     # as a torch.where over all rows (2.0 of 4.0 ms a step at 20 000 points) or a masked
