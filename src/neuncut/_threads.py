@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import torch
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 __all__ = ["native_threads", "torch_threads"]
 
@@ -53,6 +53,25 @@ def torch_threads(n: int) -> Iterator[None]:
         torch.set_num_threads(old)
 
 
+# The process's native thread pools, found once (_thread_pools).
+_CONTROLLER: list[ThreadpoolController] = []
+
+
+def _thread_pools() -> ThreadpoolController:
+    """The native thread pools of this process, found at the first call and kept.
+
+    threadpoolctl finds them by scanning the process's shared libraries, 3.5 ms each time a
+    ``threadpool_limits`` is entered: 35 ms of a 1 s fit of 300 points, which enters it ten
+    times (the layout's early stop alone twenty times before it was set once around the
+    layout). ``import neuncut`` has loaded every pool a fit uses (numpy's and scipy's
+    OpenBLAS, torch's and scikit-learn's OpenMP); one that another library loads later is not
+    limited (scikit-learn keeps its controller the same way).
+    """
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0]
+
+
 @contextmanager
 def native_threads(n: int) -> Iterator[None]:
     """Run BLAS and OpenMP code (scipy, scikit-learn) on ``n`` threads inside the block.
@@ -68,5 +87,5 @@ def native_threads(n: int) -> Iterator[None]:
     ...     {pool["num_threads"] for pool in threadpool_info()} <= {1}
     True
     """
-    with threadpool_limits(limits=n):
+    with _thread_pools().limit(limits=n):
         yield
