@@ -11,7 +11,7 @@ from sklearn.datasets import make_blobs, make_moons
 from sklearn.metrics import adjusted_rand_score
 from sklearn.neighbors import NearestNeighbors
 
-from neuncut._threads import torch_threads
+from neuncut._threads import native_threads, torch_threads
 from neuncut._warm_start._candidates import (
     PartitionSettled,
     embedding_labels,
@@ -141,6 +141,34 @@ def test_layout_step_skips_a_head_drawn_as_its_own_negative() -> None:
     _sgd_step(alone, heads[[0, 2]], others[[0, 2]], 1, lr=0.5)
     torch.testing.assert_close(Z, alone, rtol=0, atol=0)  # the self-pair took no step
     assert Z[0, 1] == 0.5 * 4.0 and Z[2].tolist() == [0.0, 0.0]
+
+
+def test_layout_step_is_umaps_gradient() -> None:
+    """One edge (0, 1) and one negative (0, 2): the step of the docstring's formulas, clipped
+    to [-4, 4] per coordinate and scaled by the learning rate, computed here in float64."""
+    from neuncut._warm_start._embedding import _A, _B, _sgd_step
+
+    Z0 = np.array([[0.0, 0.0], [0.3, -0.4], [-1.0, 2.0]])
+    Z = torch.tensor(Z0, dtype=torch.float32)
+    _sgd_step(Z, torch.tensor([0, 0]), torch.tensor([1, 2]), 1, lr=0.5)
+    d_edge, d_neg = Z0[0] - Z0[1], Z0[0] - Z0[2]
+    n2, f2 = d_edge @ d_edge, d_neg @ d_neg
+    attract = -2 * _A * _B * n2 ** (_B - 1) / (1 + _A * n2**_B) * d_edge
+    repel = 2 * _B / ((1e-3 + f2) * (1 + _A * f2**_B)) * d_neg
+    attract, repel = np.clip(attract, -4, 4), np.clip(repel, -4, 4)
+    expected = Z0 + 0.5 * np.array([attract + repel, -attract, [0.0, 0.0]])
+    np.testing.assert_allclose(Z.numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_native_threads_nest_and_restore_torch_threads() -> None:
+    from threadpoolctl import threadpool_info
+
+    pools = {p["filepath"]: p["num_threads"] for p in threadpool_info()}
+    torch_before = torch.get_num_threads()
+    with native_threads(1), torch_threads(1), native_threads(1):
+        assert {p["num_threads"] for p in threadpool_info()} <= {1}
+    assert {p["filepath"]: p["num_threads"] for p in threadpool_info()} == pools
+    assert torch.get_num_threads() == torch_before
 
 
 def test_torch_threads_restored_even_on_error() -> None:
