@@ -138,12 +138,9 @@ class CosineAdam:
         self.last_step += 1
         t, T = self.last_step, self.total_steps
         if (t - 1 - T) % (2 * T) == 0:
-            self.lr = 0.0 + (self.base_lr - 0.0) * (1 - math.cos(math.pi / T)) / 2
+            self.lr = self.base_lr * (1 - math.cos(math.pi / T)) / 2
         else:
-            self.lr = (
-                (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
-                * (self.lr - 0.0) + 0.0
-            )
+            self.lr *= (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
 
     def halve_learning_rate(self) -> None:
         """Halve the current and the initial learning rate (the schedule continues from its

@@ -18,6 +18,7 @@ a large matrix product, keeps the default.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -53,23 +54,18 @@ def torch_threads(n: int) -> Iterator[None]:
         torch.set_num_threads(old)
 
 
-# The process's native thread pools, found once (_thread_pools).
-_CONTROLLER: list[ThreadpoolController] = []
-
-
+@functools.cache
 def _thread_pools() -> ThreadpoolController:
     """The native thread pools of this process, found at the first call and kept.
 
     threadpoolctl finds them by scanning the process's shared libraries, 3.5 ms each time a
-    ``threadpool_limits`` is entered: 35 ms of a 1 s fit of 300 points, which enters it ten
-    times (the layout's early stop alone twenty times before it was set once around the
-    layout). ``import neuncut`` has loaded every pool a fit uses (numpy's and scipy's
-    OpenBLAS, torch's and scikit-learn's OpenMP); one that another library loads later is not
-    limited (scikit-learn keeps its controller the same way).
+    ``threadpool_limits`` is entered: 0.1 s of a 1 s fit of 300 points, which entered it
+    thirty times (twenty of them the layout's early stop). ``import neuncut`` has loaded
+    every pool a fit uses (numpy's and scipy's OpenBLAS, torch's and scikit-learn's OpenMP);
+    one that another library loads later is not limited (scikit-learn keeps its controller
+    the same way).
     """
-    if not _CONTROLLER:
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0]
+    return ThreadpoolController()
 
 
 @contextmanager

@@ -87,8 +87,7 @@ class PartitionSettled:
     Each call runs one k-means (Lloyd from the previous call's centres; k-means++ the first
     time) on the layout and compares its labels with the previous call's; it answers True
     once ``_SETTLED_CHECKS`` calls in a row each kept at least 99.9 % of the labels and the
-    layout has run at least ``_SETTLED_MIN_EPOCHS`` epochs. Its k-means runs on the native
-    threads of its caller (:func:`embedding_labels` limits them to one).
+    layout has run at least ``_SETTLED_MIN_EPOCHS`` epochs.
 
     Parameters
     ----------
@@ -118,7 +117,7 @@ class PartitionSettled:
     def __call__(self, Z: np.ndarray) -> bool:
         self.epochs += CHECK_EVERY
         init = "k-means++" if self._centers is None else self._centers
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), native_threads(1):  # as embedding_kmeans
             warnings.simplefilter("ignore", ConvergenceWarning)  # fewer distinct points: fine
             km = KMeans(self.n_clusters, init=init, n_init=1, random_state=self.seed).fit(Z)
         if self._labels is not None and np.mean(km.labels_ == self._labels) >= _SETTLED_AGREEMENT:
@@ -184,12 +183,8 @@ def embedding_labels(
     settled = PartitionSettled(n_clusters, rng.spawn(1)[0])
     with timed(timings, "init/layout"):
         W = fuzzy_knn_graph(X, n_neighbors, neighbors=neighbors)
-        # One native thread for the early stop's k-means, as embedding_kmeans; set once
-        # around the layout, not at each check: threadpoolctl scans the loaded libraries each
-        # time it is entered (3.5 ms, 0.07 s of a 500-epoch layout's 20 checks).
-        with native_threads(1):
-            Z = neighbor_embedding(W, max(n_clusters, 2), n_epochs=_EMBEDDING_EPOCHS, rng=rng,
-                                   device=device, settled=settled)
+        Z = neighbor_embedding(W, max(n_clusters, 2), n_epochs=_EMBEDDING_EPOCHS, rng=rng,
+                               device=device, settled=settled)
     logger.debug("layout: %d of %d epochs", settled.stopped_at or _EMBEDDING_EPOCHS,
                  _EMBEDDING_EPOCHS)
     with timed(timings, "init/kmeans"):

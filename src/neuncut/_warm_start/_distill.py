@@ -104,7 +104,7 @@ def distill(
         means.append(total / n_batches)
         if means[-1] < tol or (
             plateau_from is not None and epoch >= plateau_from
-            and len(means) > _DISTILL_PLATEAU_EPOCHS
+            and epoch > _DISTILL_PLATEAU_EPOCHS
             and means[-1] > _DISTILL_PLATEAU_RATIO * means[-1 - _DISTILL_PLATEAU_EPOCHS]
         ):
             break
