@@ -2,10 +2,11 @@
 
 On a machine with a CUDA device (minutes; on one without, it says so and exits 0):
 
-1. fits ``NeuNcut(device="cuda")`` with its defaults on two synthetic sets (10 Gaussian blobs,
-   20 000 x 50; two moons, 3 000 x 2), where the layout of the warm start, the distillation
-   and the Ncut training run on the GPU (the kNN search, the eigensolver and k-means stay on
-   the CPU);
+1. fits ``NeuNcut(device="cuda")`` with its defaults on three synthetic sets (10 Gaussian
+   blobs, 20 000 x 50; two moons, 3 000 x 2; 10 blobs on a 10-D subspace of 200 dimensions,
+   12 000 rows, where the defaults learn a representation), where the autoencoder, the
+   layout of the warm start, the distillation and the Ncut training run on the GPU (the kNN
+   search, the eigensolver and k-means stay on the CPU);
 2. fits the same on the CPU;
 3. checks that the model fitted on the GPU predicts on the CPU, that its labels agree with
    the reference partition (ARI) about as well as the CPU fit's do, and that a saved model
@@ -36,8 +37,12 @@ def sets() -> dict[str, tuple[np.ndarray, np.ndarray, int]]:
 
     X, y = make_blobs(20_000, n_features=50, centers=10, random_state=0)
     Xm, ym = make_moons(3_000, noise=0.06, random_state=0)
+    Zs, ys = make_blobs(12_000, n_features=10, centers=10, random_state=0)
+    rng = np.random.default_rng(0)
+    Xs = Zs @ rng.normal(size=(10, 200)) + rng.normal(scale=0.5, size=(12_000, 200))
     return {"blobs-20000-50": (X.astype(np.float32), y, 10),
-            "moons-3000": (Xm.astype(np.float32), ym, 2)}
+            "moons-3000": (Xm.astype(np.float32), ym, 2),
+            "subspace-blobs-12000-200": (Xs.astype(np.float32), ys, 10)}
 
 
 def check_set(name: str, X: np.ndarray, y: np.ndarray, k: int) -> dict[str, Any]:
@@ -54,7 +59,8 @@ def check_set(name: str, X: np.ndarray, y: np.ndarray, k: int) -> dict[str, Any]
         model = NeuNcut(k, device=device, random_state=0).fit(X)
         record[device] = {"fit_s": time.perf_counter() - t0, "timings": model.timings_,
                           "ari": adjusted_rand_score(y, model.labels_),
-                          "n_iter": model.n_iter_}
+                          "n_iter": model.n_iter_,
+                          "encoder_epochs": len(model.encoder_loss_curve_)}
         if device == "cuda":
             record["cuda"]["peak_memory_mb"] = torch.cuda.max_memory_allocated() / 2**20
             if next(model.network_.parameters()).device.type != "cpu":

@@ -68,6 +68,9 @@ def _neuncut_common(params: dict[str, Any], X: np.ndarray, idx: np.ndarray) -> M
     }
     if hasattr(model, "loss_curve_") and len(model.loss_curve_):
         extra["final_loss"] = float(model.loss_curve_[-1])
+    if getattr(model, "encoder_loss_curve_", None):
+        extra["encoder_epochs"] = len(model.encoder_loss_curve_)
+        extra["final_encoder_loss"] = float(model.encoder_loss_curve_[-1])
     return MethodResult(labels, fit_s, predict_s, model.get_params(), extra=extra)
 
 

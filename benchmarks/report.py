@@ -111,8 +111,27 @@ def group_section(key: tuple[str, str, bool], lines: list[dict[str, Any]]) -> li
     for x in lines:
         by_label[x["label"]].append(x)
     out += [method_row(label, by_label[label]) for label in sorted(by_label, key=_order)]
+    out += _published_rows(protocol, dataset, quick)
     out += ["", *_provenance(lines), ""]
     return out
+
+
+#: Published figures on the raw images (protocol B), all 70 000 rows, as ACC / NMI:
+#: N2D (McConville et al., ICPR 2020, Table 2: autoencoder, UMAP, Gaussian mixture) and
+#: SpectralNet (Shaham et al., ICLR 2018, Table 1; MNIST only).
+PUBLISHED = {
+    ("B", "mnist"): {"N2D (published)": (0.979, 0.942), "SpectralNet (published)": (0.971, 0.924)},
+    ("B", "fashion-mnist"): {"N2D (published)": (0.672, 0.684)},
+}
+
+
+def _published_rows(protocol: str, dataset: str, quick: bool) -> list[str]:
+    """Rows of :data:`PUBLISHED` for the group, ACC and NMI on all rows only."""
+    if quick:
+        return []
+    blanks = " | ".join("–" for _ in COLUMNS[2:])
+    return [f"| {name} | {acc:.3f} | {nmi:.3f} | {blanks} |"
+            for name, (acc, nmi) in PUBLISHED.get((protocol, dataset), {}).items()]
 
 
 def _provenance(lines: list[dict[str, Any]]) -> list[str]:

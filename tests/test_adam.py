@@ -137,3 +137,23 @@ def test_a_plain_torch_adam_state_loads() -> None:
     assert opt.lr == opt.base_lr == 0.02
     theirs = topt.state_dict()["state"][0]["exp_avg"]
     assert torch.equal(opt.state_dict()["state"][0]["exp_avg"], theirs)
+
+
+def test_without_total_steps_the_steps_are_plain_adams() -> None:
+    """total_steps=None: torch.optim.Adam at a constant learning rate, bit for bit, and a
+    schedule state that resumes as constant."""
+    ours, theirs = _network(), _network()
+    opt = CosineAdam(ours.parameters(), 1e-2, None)
+    topt = torch.optim.Adam(theirs.parameters(), lr=1e-2)
+    for step in range(7):
+        for net, o in ((ours, opt), (theirs, topt)):
+            o.zero_grad()
+            _backward(net, step)
+        opt.step()
+        topt.step()
+    assert opt.lr == 1e-2
+    for a, b in zip(ours.parameters(), theirs.parameters(), strict=True):
+        assert torch.equal(a, b)
+    again = CosineAdam(ours.parameters(), 5.0, 3)
+    again.load_state_dict(opt.state_dict(), opt.schedule_state_dict())
+    assert again.total_steps is None and again.lr == 1e-2 and again.last_step == 7

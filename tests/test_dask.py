@@ -32,6 +32,13 @@ def model(data: np.ndarray) -> NeuNcut:
     return fast_model(n_clusters=3).fit(data)
 
 
+@pytest.fixture(scope="module")
+def encoded_model(data: np.ndarray) -> NeuNcut:
+    """A model with a learned representation: encoder + head."""
+    return fast_model(n_clusters=3, representation="autoencoder", encoder_layer_sizes=(8, 2),
+                      encoder_max_epochs=2).fit(data)
+
+
 CHUNKINGS = {
     "uneven last chunk": (150, 4),
     "single chunk": (-1, -1),
@@ -54,6 +61,16 @@ def test_blocks_equal_in_memory_predict(
     assert labels.dtype == np.int64 and P.dtype == np.float32
     np.testing.assert_array_equal(labels, model.predict(data))
     np.testing.assert_array_equal(P, model.predict_proba(data))
+
+
+def test_encoded_model_blocks_equal_in_memory_predict(
+    encoded_model: NeuNcut, data: np.ndarray
+) -> None:
+    X = da.from_array(data, chunks=(150, 4))
+    labels, P = dask.compute(nd.predict(encoded_model, X), nd.predict_proba(encoded_model, X),
+                             scheduler="sync")
+    np.testing.assert_array_equal(labels, encoded_model.predict(data))
+    np.testing.assert_array_equal(P, encoded_model.predict_proba(data))
 
 
 def test_unknown_row_chunks(model: NeuNcut, data: np.ndarray) -> None:

@@ -88,9 +88,15 @@ try:
     refused = False
 except ValueError as err:
     refused = "torch.distributed" in str(err)
-weights = torch.cat([p.detach().reshape(-1) for p in model.network_.parameters()])
+encoded = NeuNcut(4, max_epochs=2, hidden_layer_sizes=(32,), init_size=500, batch_size=512,
+                  representation="autoencoder", encoder_layer_sizes=(16, 2),
+                  encoder_max_epochs=2, random_state=0).fit(X)
+weights, encoded_weights = (
+    torch.cat([p.detach().reshape(-1) for p in m.network_.parameters()]) for m in (model, encoded)
+)
 out = {"rank": dist.get_rank(), "weights": weights.tolist(), "labels": model.labels_.tolist(),
-       "n_steps": model.n_steps_, "penalty": model.penalty_, "refused": refused}
+       "n_steps": model.n_steps_, "penalty": model.penalty_, "refused": refused,
+       "encoded_weights": encoded_weights.tolist(), "encoded_labels": encoded.labels_.tolist()}
 with open(f"{sys.argv[2]}/rank{dist.get_rank()}.json", "w") as f:
     json.dump(out, f)
 dist.destroy_process_group()
@@ -100,7 +106,8 @@ dist.destroy_process_group()
 def test_processes_hold_the_same_model(blobs, tmp_path) -> None:
     """A user script that initializes the group itself: both processes end with identical
     weights, labels and penalty, after at most 5 epochs of 3 steps each (6 batches of 512 rows
-    split between 2 processes), and a checkpoint is refused."""
+    split between 2 processes), and a checkpoint is refused; a learned representation (rank
+    0's autoencoder, broadcast) gives identical models too."""
     path, _, y = blobs
     (tmp_path / "fit.py").write_text(_SCRIPT)
     files = [tmp_path / f"rank{r}.json" for r in (0, 1)]
@@ -112,6 +119,8 @@ def test_processes_hold_the_same_model(blobs, tmp_path) -> None:
     # at most 5 epochs of 3 steps; the ranks stop together when the labels settle
     assert ranks[0]["n_steps"] == ranks[1]["n_steps"] in {6, 9, 12, 15}
     assert ranks[0]["refused"] and ranks[1]["refused"]
+    assert ranks[0]["encoded_weights"] == ranks[1]["encoded_weights"]
+    assert ranks[0]["encoded_labels"] == ranks[1]["encoded_labels"]
     assert adjusted_rand_score(y, ranks[0]["labels"]) == 1.0
 
 

@@ -56,8 +56,10 @@ class CosineAdam:
         The parameters, updated in place; those without a gradient at a step are skipped.
     lr : float
         The initial learning rate :math:`\eta`.
-    total_steps : int
-        :math:`T`, the steps over which the learning rate falls to 0 (at least 1).
+    total_steps : int or None
+        :math:`T`, the steps over which the learning rate falls to 0 (at least 1); None
+        keeps it constant (plain Adam, as for the autoencoder, whose epochs a plateau of
+        its loss decides).
     weight_decay : float, default=0.0
         :math:`\lambda`, the L2 term added to every gradient.
     betas : (float, float), default=(0.9, 0.999)
@@ -82,7 +84,7 @@ class CosineAdam:
         self,
         params: Iterable[torch.Tensor],
         lr: float,
-        total_steps: int,
+        total_steps: int | None,
         *,
         weight_decay: float = 0.0,
         betas: tuple[float, float] = (0.9, 0.999),
@@ -91,7 +93,7 @@ class CosineAdam:
         self.params = list(params)
         self.lr = lr
         self.base_lr = lr
-        self.total_steps = max(1, total_steps)
+        self.total_steps = None if total_steps is None else max(1, total_steps)
         self.weight_decay = weight_decay
         self.betas = betas
         self.eps = eps
@@ -137,6 +139,8 @@ class CosineAdam:
         past the end of a half period."""
         self.last_step += 1
         t, T = self.last_step, self.total_steps
+        if T is None:
+            return
         if (t - 1 - T) % (2 * T) == 0:
             self.lr = self.base_lr * (1 - math.cos(math.pi / T)) / 2
         else:

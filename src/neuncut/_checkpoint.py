@@ -1,12 +1,14 @@
 """Training checkpoints: a killed ``fit`` resumes where it stopped and ends with the same model.
 
 A checkpoint is a neuncut model file (:func:`neuncut._io.save_tensors`: safetensors plus a JSON
-header, checksummed, written atomically, never unpickled) holding everything Ncut training
-needs to continue bit for bit: the network's weights, Adam's moments, the learning-rate
-schedule, the torch generator that draws the minibatches, the per-epoch log, the indices of
-the training subset and the fitted ``sigma_``, ``penalty_`` and ``n_clusters_``. It is keyed
-by a fingerprint of the data and the parameters, so a checkpoint is never resumed on anything
-else.
+header, checksummed, written atomically, never unpickled) holding everything the fit needs to
+continue bit for bit. During the autoencoder's training (a learned representation) it is an
+:class:`EncoderCheckpoint`: the autoencoder's weights, Adam's state, the generators and the
+per-epoch log. From the warm start on it is a :class:`Checkpoint`: the network's weights
+(the encoder's included), Adam's moments, the learning-rate schedule, the torch generator
+that draws the minibatches, the per-epoch logs, the indices of the training subset and the
+fitted ``sigma_``, ``penalty_`` and ``n_clusters_``. It is keyed by a fingerprint of the
+data and the parameters, so a checkpoint is never resumed on anything else.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from torch import nn
 
 from ._adam import CosineAdam
 from ._distributed import rank_and_world
+from ._encoder import EncoderLog
 from ._files import sha256_hex
 from ._io import load_tensors, save_tensors
 from ._training import TrainingLog
@@ -36,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "Checkpoint",
+    "EncoderCheckpoint",
     "FitCheckpoint",
     "fingerprint",
     "fingerprint_params",
@@ -44,6 +48,7 @@ __all__ = [
 ]
 
 _KIND = "NeuNcutCheckpoint"
+_ENCODER_STAGE = "encoder"
 
 
 def fingerprint(X: np.ndarray, params: dict[str, Any]) -> str:
@@ -103,6 +108,24 @@ class Checkpoint:
     timings: dict[str, float]
     init_ncut: dict[str, float] = field(default_factory=dict)
     n_clusters: NClustersChoice | None = None
+    encoder_log: EncoderLog | None = None
+
+
+@dataclass
+class EncoderCheckpoint:
+    """The state of a fit between two epochs of the autoencoder's training.
+
+    ``rng_state`` is the numpy generator's state when the autoencoder's training began
+    (it draws nothing, so the stages after it continue from that state).
+    """
+
+    network: dict[str, torch.Tensor]
+    optimizer: dict[str, Any]
+    scheduler: dict[str, Any]
+    generator: torch.Tensor
+    rng_state: dict[str, Any]
+    log: EncoderLog
+    train_indices: np.ndarray
 
 
 def _flatten_optimizer(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -130,29 +153,36 @@ def _unflatten_optimizer(tensors: dict[str, torch.Tensor], meta: dict[str, Any])
     return {"state": state, "param_groups": meta["param_groups"]}
 
 
-def write_checkpoint(path: str | os.PathLike[str], key: str, ckpt: Checkpoint) -> None:
+def write_checkpoint(
+    path: str | os.PathLike[str], key: str, ckpt: Checkpoint | EncoderCheckpoint
+) -> None:
     """Write ``ckpt`` to ``path`` atomically, under the fingerprint ``key``."""
     opt_tensors, opt_meta = _flatten_optimizer(ckpt.optimizer)
     tensors = {f"network.{k}": v for k, v in ckpt.network.items()}
     tensors.update(opt_tensors)
     tensors["generator"] = ckpt.generator
     tensors["train_indices"] = torch.from_numpy(np.asarray(ckpt.train_indices, dtype=np.int64))
-    header = {
+    header: dict[str, Any] = {
         "estimator": _KIND,
         "fingerprint": key,
         "optimizer": opt_meta,
         "scheduler": ckpt.scheduler,
         "log": asdict(ckpt.log),
-        "sigma": ckpt.sigma,
-        "penalty": ckpt.penalty,
-        "timings": ckpt.timings,
-        "init_ncut": ckpt.init_ncut,
-        "n_clusters": None if ckpt.n_clusters is None else ckpt.n_clusters.to_json(),
     }
+    if isinstance(ckpt, EncoderCheckpoint):
+        header.update(stage=_ENCODER_STAGE, rng_state=ckpt.rng_state)
+    else:
+        header.update(
+            timings=ckpt.timings, sigma=ckpt.sigma, penalty=ckpt.penalty, init_ncut=ckpt.init_ncut,
+            n_clusters=None if ckpt.n_clusters is None else ckpt.n_clusters.to_json(),
+            encoder_log=None if ckpt.encoder_log is None else asdict(ckpt.encoder_log),
+        )
     save_tensors(path, tensors, header)
 
 
-def read_checkpoint(path: str | os.PathLike[str], key: str) -> Checkpoint | None:
+def read_checkpoint(
+    path: str | os.PathLike[str], key: str
+) -> Checkpoint | EncoderCheckpoint | None:
     """The checkpoint at ``path``, None when there is none; an error when it is not for ``key``.
 
     Raises
@@ -180,20 +210,28 @@ def read_checkpoint(path: str | os.PathLike[str], key: str) -> Checkpoint | None
             f"{where} was written by a fit on other data or with other parameters; delete it"
             " to start afresh, or pass another path"
         )
-    return Checkpoint(
+    common = dict(
         network={
             k.removeprefix("network."): v for k, v in tensors.items() if k.startswith("network.")
         },
         optimizer=_unflatten_optimizer(tensors, header["optimizer"]),
         scheduler=header["scheduler"],
         generator=tensors["generator"],
-        log=TrainingLog(**header["log"]),
         train_indices=tensors["train_indices"].numpy(),
+    )
+    if header.get("stage") == _ENCODER_STAGE:
+        return EncoderCheckpoint(**common, rng_state=header["rng_state"],
+                                 log=EncoderLog(**header["log"]))
+    encoder_log = header.get("encoder_log")
+    return Checkpoint(
+        **common,
+        log=TrainingLog(**header["log"]),
+        timings=dict(header["timings"]),
         sigma=header["sigma"],
         penalty=float(header["penalty"]),
-        timings=dict(header["timings"]),
         init_ncut=dict(header.get("init_ncut", {})),
         n_clusters=NClustersChoice.from_json(header.get("n_clusters")),
+        encoder_log=None if encoder_log is None else EncoderLog(**encoder_log),
     )
 
 
@@ -208,12 +246,15 @@ class FitCheckpoint:
     path : str, os.PathLike or None
     key : str
         The fit's :func:`fingerprint`.
-    saved : Checkpoint or None
+    saved : Checkpoint, EncoderCheckpoint or None
         The state found at ``path`` when the fit started, None for a fresh start.
     """
 
     def __init__(
-        self, path: str | os.PathLike[str] | None, key: str = "", saved: Checkpoint | None = None
+        self,
+        path: str | os.PathLike[str] | None,
+        key: str = "",
+        saved: Checkpoint | EncoderCheckpoint | None = None,
     ) -> None:
         self.path, self.key, self.saved = path, key, saved
 
@@ -242,14 +283,42 @@ class FitCheckpoint:
 
     @property
     def resuming(self) -> bool:
-        """Whether the fit continues a killed one."""
-        return self.saved is not None
+        """Whether the fit continues a killed one from its warm start or Ncut training."""
+        return isinstance(self.saved, Checkpoint)
+
+    @property
+    def encoder_state(self) -> EncoderCheckpoint | None:
+        """The autoencoder's state when the fit was killed during its training, else None."""
+        return self.saved if isinstance(self.saved, EncoderCheckpoint) else None
+
+    def encoder_writer(
+        self,
+        autoencoder: nn.Module,
+        generator: torch.Generator,
+        rng_state: dict[str, Any],
+        train_indices: np.ndarray,
+    ) -> Callable[[CosineAdam, EncoderLog], None] | None:
+        """The ``on_epoch_end`` callback of :func:`neuncut._encoder.train_autoencoder` that
+        writes the state after every epoch, or None without a checkpoint path."""
+        if self.path is None:
+            return None
+        path, key = self.path, self.key
+
+        def write(optimizer: CosineAdam, log: EncoderLog) -> None:
+            write_checkpoint(path, key, EncoderCheckpoint(
+                network={k: v.detach() for k, v in autoencoder.state_dict().items()},
+                optimizer=optimizer.state_dict(), scheduler=optimizer.schedule_state_dict(),
+                generator=generator.get_state(), rng_state=rng_state, log=log,
+                train_indices=train_indices,
+            ))
+
+        return write
 
     def restore(
         self, network: nn.Module, generator: torch.Generator, verbose: int = 0
     ) -> Initialization:
         """Load the saved network weights and batch generator; the fitted warm-start values."""
-        assert self.saved is not None
+        assert isinstance(self.saved, Checkpoint)
         if verbose:
             logger.info("resuming from %s after epoch %d", self.path, self.saved.log.n_iter)
         network.load_state_dict(self.saved.network)
@@ -259,8 +328,8 @@ class FitCheckpoint:
 
     @property
     def training_state(self) -> tuple[dict, dict, TrainingLog] | None:
-        """(optimizer, scheduler, log) to resume training from, or None."""
-        if self.saved is None:
+        """(optimizer, scheduler, log) to resume Ncut training from, or None."""
+        if not isinstance(self.saved, Checkpoint):
             return None
         return self.saved.optimizer, self.saved.scheduler, self.saved.log
 
@@ -271,6 +340,7 @@ class FitCheckpoint:
         train_indices: np.ndarray,
         init: Initialization,
         choice: NClustersChoice | None = None,
+        encoder_log: EncoderLog | None = None,
     ) -> Callable[[CosineAdam, TrainingLog], None] | None:
         """The ``on_epoch_end`` callback of :func:`neuncut._training.train_ncut` that writes
         the state after every epoch, or None without a checkpoint path."""
@@ -286,6 +356,7 @@ class FitCheckpoint:
                 log=log,
                 train_indices=train_indices, sigma=init.sigma, penalty=init.penalty,
                 timings=dict(init.timings), init_ncut=init_ncut, n_clusters=choice,
+                encoder_log=encoder_log,
             ))
 
         return write

@@ -24,14 +24,17 @@ from ._batches import draw_subset, make_generators
 from ._checkpoint import FitCheckpoint
 from ._diagnostics import warn_empty_clusters
 from ._distributed import local_device, map_row_slices, on_rank_zero
+from ._encoder import DEFAULT_ENCODER_LAYER_SIZES, encode
 from ._network import (
     PREDICT_CHUNK,
+    EncodedNetwork,
     MembershipNetwork,
     apply_network,
     predict_logits,
     resolve_device,
     resolve_hidden_layer_sizes,
 )
+from ._representation import learn_representation
 from ._timing import timed
 from ._training import objective, train_ncut
 from ._validation import PARAMETER_CONSTRAINTS, check_fit_input, check_rows, training_rows
@@ -110,6 +113,20 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         give a more faithful graph, at the cost of the kNN search and the eigensolver.
     normalize_rows : bool, default=False
         L2-normalize every row before anything else (the paper's preprocessing).
+    representation : {"auto", "autoencoder", "none"}, default="auto"
+        What the warm start and Ncut training see of the rows. ``"autoencoder"``: the
+        codes of an autoencoder first trained on the training rows without labels; the
+        network is then encoder + head, and :meth:`predict` is still one forward pass
+        from raw rows (:mod:`neuncut._encoder`). ``"none"``: the rows themselves.
+        ``"auto"``: the autoencoder for more than 10 000 training rows of more than 100
+        features (raw signals such as pixels), the rows themselves otherwise.
+    encoder_layer_sizes : tuple of int, default=(500, 500, 2000, 10)
+        Widths of the encoder's layers (ReLU, then a linear code of the last width); the
+        decoder mirrors them. The default is DEC's and N2D's.
+    encoder_max_epochs : int, default=50
+        Most passes of the autoencoder's training (Adam, learning rate 1e-3, batches of
+        256 rows); it stops earlier once an epoch's reconstruction loss is at most 1 % below that
+        of 5 epochs before.
     train_size : int or float, default=None
         None trains on all of X; an int or a fraction in (0, 1] trains on a random subset and
         labels the rest with :meth:`predict`.
@@ -133,6 +150,11 @@ class NeuNcut(ClusterMixin, BaseEstimator):
     network_ : torch.nn.Module
         The trained membership network (on CPU), of hidden widths ``hidden_layer_sizes_``.
     hidden_layer_sizes_ : tuple of int
+        Hidden widths of the network, or of its head after an encoder.
+    encoder_layer_sizes_ : tuple of int
+        Widths of the learned encoder; () when the rows themselves were used.
+    encoder_loss_curve_ : list of float
+        Per-epoch mean reconstruction loss of the autoencoder (empty without one).
     sigma_ : float or None
         Gaussian width used by ``"rbf"``; None for other affinities.
     penalty_ : float
@@ -148,7 +170,8 @@ class NeuNcut(ClusterMixin, BaseEstimator):
     n_steps_ : int
         Minibatch steps of Ncut training run.
     timings_ : dict of str to float
-        Wall-clock seconds of the stages of the last fit: ``"init"`` (scale, warm start and
+        Wall-clock seconds of the stages of the last fit: ``"encoder"`` (the autoencoder's
+        training, with a learned representation), ``"init"`` (scale, warm start and
         penalty), ``"train"`` (Ncut training), ``"label"`` (labelling every row of X) and
         ``"n_clusters"`` (``"auto"``'s choice); ``"init/..."`` keys split ``"init"``
         (``graph_check``, ``knn``, ``spectral``, ``layout``, ``kmeans``, ``distill``,
@@ -192,6 +215,9 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         init: str = "auto",
         init_size: int = 20000,
         normalize_rows: bool = False,
+        representation: str = "auto",
+        encoder_layer_sizes: tuple[int, ...] = DEFAULT_ENCODER_LAYER_SIZES,
+        encoder_max_epochs: int = 50,
         train_size: int | float | None = None,
         device: str = "auto",
         random_state: int | np.random.RandomState | None = None,
@@ -213,6 +239,9 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         self.init = init
         self.init_size = init_size
         self.normalize_rows = normalize_rows
+        self.representation = representation
+        self.encoder_layer_sizes = encoder_layer_sizes
+        self.encoder_max_epochs = encoder_max_epochs
         self.train_size = train_size
         self.device = device
         self.random_state = random_state
@@ -256,34 +285,41 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         np_rng, torch_gen = make_generators(self.random_state)
         device = local_device(resolve_device(self.device))
         resumed = FitCheckpoint.open(checkpoint, X, self.get_params())
-        if resumed.resuming:
+        if resumed.saved is not None:
             train_idx = resumed.saved.train_indices
         else:
             k_min = 1 if self.n_clusters == "auto" else self.n_clusters
             train_idx = draw_subset(X.shape[0], self.train_size, k_min, np_rng)
         Xt = torch.from_numpy(training_rows(self, X, train_idx, in_memory)).to(device)
-        choice = resolve_n_clusters(self, Xt, np_rng, resumed.saved)
+        rep = learn_representation(self, Xt, np_rng, torch_gen, resumed, train_idx)
+        self.encoder_layer_sizes_ = rep.layer_sizes
+        self.encoder_loss_curve_ = [] if rep.log is None else list(rep.log.loss)
+        Zt = rep.codes(Xt)  # what every later stage sees of the training rows
+        choice = resolve_n_clusters(self, Zt, np_rng, resumed.saved)
         self.n_clusters_, self.n_clusters_scores_ = choice.n_clusters, choice.scores
-        self.hidden_layer_sizes_ = hidden = resolve_hidden_layer_sizes(hidden, *Xt.shape)
-        network = MembershipNetwork(X.shape[1], hidden, self.n_clusters_, generator=torch_gen)
-        network = network.to(device)
+        self.hidden_layer_sizes_ = hidden = resolve_hidden_layer_sizes(hidden, *Zt.shape)
+        head = MembershipNetwork(Zt.shape[1], hidden, self.n_clusters_, generator=torch_gen)
+        head = head.to(device)
+        network = rep.network(head)
         if resumed.resuming:
             init = resumed.restore(network, torch_gen, self.verbose)
         else:
             settings = WarmStart.of(self, n_clusters=self.n_clusters_)
-            init = on_rank_zero(lambda: initialize(settings, network, Xt, np_rng, torch_gen),
-                                module=network, generator=torch_gen)
+            init = on_rank_zero(lambda: initialize(settings, head, Zt, np_rng, torch_gen),
+                                module=head, generator=torch_gen)
+            init.timings.update(rep.timings)
         self.sigma_, self.penalty_, self.init_ncut_ = init.sigma, init.penalty, init.init_ncut
         timings = {**init.timings, **choice.timings}
         with timed(timings, "train"):
             log = train_ncut(
-                network, Xt, graph_factory(self.affinity, self.n_neighbors, Xt)(self.sigma_),
+                head, Zt, graph_factory(self.affinity, self.n_neighbors, Zt)(self.sigma_),
                 penalty=self.penalty_,
                 epochs=self.max_epochs, batch_size=self.batch_size, lr=self.learning_rate,
                 weight_decay=self.weight_decay, generator=torch_gen, tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change, verbose=self.verbose,
                 resume=resumed.training_state,
-                on_epoch_end=resumed.writer(network, torch_gen, train_idx, init, choice),
+                on_epoch_end=resumed.writer(network, torch_gen, train_idx, init, choice,
+                                            rep.log),
             )
         self.network_ = network.cpu().eval()
         self.loss_curve_, self.cut_curve_, self.ortho_curve_ = log.loss, log.cut, log.ortho
@@ -341,7 +377,8 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         """Minus the training objective ``cut + penalty_ / 2 * ortho`` on X (higher is better).
 
         The mean over consecutive batches of ``batch_size`` rows, each with its own graph
-        (:func:`neuncut._training.objective`). Labels are never read.
+        (:func:`neuncut._training.objective`), built on the rows' codes when the model
+        learned a representation, as in training. Labels are never read.
 
         Parameters
         ----------
@@ -355,6 +392,8 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         check_is_fitted(self, "network_")
         X = check_rows(self, X, reset=False)
         Xt = torch.from_numpy(X)
+        if isinstance(self.network_, EncodedNetwork):  # the graph of training: the codes'
+            Xt = encode(self.network_.encoder, Xt)
         affinity = graph_factory(self.affinity, self.n_neighbors, Xt)(self.sigma_)
         # X is validated (and row-normalized) once: predict_proba would do it a second time.
         logits = predict_logits(self.network_, X, chunk_size=PREDICT_CHUNK)

@@ -44,10 +44,11 @@ __all__ = [
     "scores_to_json",
 ]
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 """Version of the model-file layout written by this neuncut (2: ``n_clusters_`` and
 ``n_clusters_scores_`` in the header, ``n_clusters="auto"``; 3: ``hidden_layer_sizes_``,
-``hidden_layer_sizes="auto"``; files of formats 1 and 2 are read too)."""
+``hidden_layer_sizes="auto"``; 4: ``encoder_layer_sizes_`` and the encoder's weights, the
+``representation`` parameters; files of formats 1 to 3 are read too)."""
 
 _RESERVED = ("format_version", "library_version", "checksum")
 
@@ -244,7 +245,7 @@ def scores_from_json(value: dict[str, list[float]] | None) -> dict[str, np.ndarr
 _FITTED_ATTRIBUTES = (
     "n_features_in_", "sigma_", "penalty_", "loss_curve_", "cut_curve_", "ortho_curve_",
     "n_iter_", "n_steps_", "timings_", "init_ncut_", "n_clusters_", "n_clusters_scores_",
-    "hidden_layer_sizes_",
+    "hidden_layer_sizes_", "encoder_layer_sizes_", "encoder_loss_curve_",
 )
 
 
@@ -260,6 +261,7 @@ def save_estimator(model: Any, path: str | os.PathLike[str]) -> None:
     params = model.get_params()
     if not isinstance(params["hidden_layer_sizes"], str):  # "auto" is stored as it is
         params["hidden_layer_sizes"] = [int(h) for h in np.atleast_1d(params["hidden_layer_sizes"])]
+    params["encoder_layer_sizes"] = [int(h) for h in np.atleast_1d(params["encoder_layer_sizes"])]
     if not (params["random_state"] is None or isinstance(params["random_state"], Integral)):
         params["random_state"] = None  # a RandomState instance is not stored
     fitted = {name: getattr(model, name) for name in _FITTED_ATTRIBUTES}
@@ -274,7 +276,8 @@ def save_estimator(model: Any, path: str | os.PathLike[str]) -> None:
 
 def load_estimator(cls: type, path: str | os.PathLike[str]) -> Any:
     """Rebuild an estimator of class ``cls`` written by :func:`save_estimator`."""
-    from ._network import MembershipNetwork
+    from ._encoder import Encoder
+    from ._network import EncodedNetwork, MembershipNetwork
 
     tensors, header = load_tensors(path)
     if header.get("estimator") != cls.__name__:
@@ -282,15 +285,24 @@ def load_estimator(cls: type, path: str | os.PathLike[str]) -> Any:
     params = dict(header["params"])
     if not isinstance(params["hidden_layer_sizes"], str):
         params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    if "encoder_layer_sizes" in params:
+        params["encoder_layer_sizes"] = tuple(params["encoder_layer_sizes"])
+    else:  # before format 4, the rows themselves
+        params["representation"] = "none"
     model = cls(**params)
     fitted = {"n_clusters_": params["n_clusters"], "n_clusters_scores_": None,  # format 1
               "hidden_layer_sizes_": params["hidden_layer_sizes"],  # before "auto"
+              "encoder_layer_sizes_": (), "encoder_loss_curve_": [],  # before format 4
               **header["fitted"]}
     fitted["hidden_layer_sizes_"] = tuple(fitted["hidden_layer_sizes_"])
+    fitted["encoder_layer_sizes_"] = encoder_sizes = tuple(fitted["encoder_layer_sizes_"])
+    n_features, gen = fitted["n_features_in_"], torch.Generator().manual_seed(0)
+    head_features = encoder_sizes[-1] if encoder_sizes else n_features
     network = MembershipNetwork(
-        fitted["n_features_in_"], fitted["hidden_layer_sizes_"], fitted["n_clusters_"],
-        generator=torch.Generator().manual_seed(0),
+        head_features, fitted["hidden_layer_sizes_"], fitted["n_clusters_"], generator=gen
     )
+    if encoder_sizes:
+        network = EncodedNetwork(Encoder(n_features, encoder_sizes, generator=gen), network)
     state = {k.removeprefix("network."): v for k, v in tensors.items() if k != "labels_"}
     try:
         network.load_state_dict(state, strict=True)

@@ -14,6 +14,7 @@ from ._streaming import is_streamed, map_row_blocks
 
 __all__ = [
     "PREDICT_CHUNK",
+    "EncodedNetwork",
     "MembershipNetwork",
     "apply_network",
     "as_network_input",
@@ -99,6 +100,37 @@ class MembershipNetwork(nn.Module):
         return self.layers((x - self.mean) / self.scale)
 
 
+class EncodedNetwork(nn.Module):
+    """The membership network of a learned representation: an encoder, then a head.
+
+    ``x -> encoder(x) -> head(code) -> logits``: the encoder
+    (:class:`neuncut._encoder.Encoder`) maps raw rows to codes, the head is a
+    :class:`MembershipNetwork` on the codes. One forward pass from raw rows to clusters.
+
+    Parameters
+    ----------
+    encoder : nn.Module
+    head : MembershipNetwork
+
+    Examples
+    --------
+    >>> from neuncut._encoder import Encoder
+    >>> gen = torch.Generator().manual_seed(0)
+    >>> net = EncodedNetwork(Encoder(6, (8, 2), generator=gen), MembershipNetwork(2, (4,), 3))
+    >>> net(torch.zeros(5, 6)).shape
+    torch.Size([5, 3])
+    """
+
+    def __init__(self, encoder: nn.Module, head: MembershipNetwork) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.head = head
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Cluster logits of shape (n, n_clusters)."""
+        return self.head(self.encoder(x))
+
+
 def _uninitialized_linear(fan_in: int, fan_out: int) -> nn.Linear:
     """An ``nn.Linear`` whose parameters are allocated, not initialised.
 
@@ -133,12 +165,19 @@ def resolve_device(device: str) -> torch.device:
     return resolved
 
 
-def folded_layers(network: MembershipNetwork) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    r"""The network's linear layers as (weight, bias) pairs, the input standardization folded
-    into the first: :math:`W_1 \frac{x - m}{s} + b_1 = (W_1 / s)\,x + (b_1 - (W_1 / s)\,m)`.
+def folded_layers(network: nn.Module) -> list[tuple[torch.Tensor, torch.Tensor, bool]]:
+    r"""The network's linear layers as (weight, bias, relu) triples, each standardization
+    folded into the layer after it:
+    :math:`W \frac{x - m}{s} + b = (W / s)\,x + (b - (W / s)\,m)`.
 
-    Folding saves two passes over the input per forward pass; the product is formed in
-    float64, so the logits equal ``network(x)`` to float32 rounding.
+    ``relu`` says whether a ReLU follows the layer: after every hidden layer, neither after
+    an encoder's code layer nor after the output layer. Folding saves two passes over the
+    input per forward pass; the product is formed in float64, so the logits equal
+    ``network(x)`` to float32 rounding.
+
+    Parameters
+    ----------
+    network : MembershipNetwork or EncodedNetwork
 
     Examples
     --------
@@ -146,22 +185,25 @@ def folded_layers(network: MembershipNetwork) -> list[tuple[torch.Tensor, torch.
     >>> net.set_standardization(torch.randn(10, 3, generator=torch.Generator().manual_seed(1)))
     >>> x = torch.randn(5, 3)
     >>> h = x
-    >>> for i, (W, b) in enumerate(folded_layers(net)):
-    ...     h = torch.addmm(b, h, W.T).relu() if i == 0 else torch.addmm(b, h, W.T)
+    >>> for W, b, relu in folded_layers(net):
+    ...     h = torch.addmm(b, h, W.T).relu() if relu else torch.addmm(b, h, W.T)
     >>> bool(torch.allclose(h, net(x), atol=1e-5))
     True
     """
+    if isinstance(network, EncodedNetwork):
+        return folded_layers(network.encoder) + folded_layers(network.head)
     linears = [m for m in network.layers if isinstance(m, nn.Linear)]
-    pairs = [(layer.weight.detach(), layer.bias.detach()) for layer in linears]
-    W, b = (t.double() for t in pairs[0])
+    triples = [(layer.weight.detach(), layer.bias.detach(), True) for layer in linears]
+    W, b = (t.double() for t in triples[0][:2])
     W = W / network.scale.double()  # (width, n_features): column j divided by scale_j
     b = b - W @ network.mean.double()
-    pairs[0] = (W.float().contiguous(), b.float())
-    return pairs
+    triples[0] = (W.float().contiguous(), b.float(), True)
+    triples[-1] = (*triples[-1][:2], False)
+    return triples
 
 
 @torch.inference_mode()
-def predict_logits(network: MembershipNetwork, X: np.ndarray, *, chunk_size: int) -> np.ndarray:
+def predict_logits(network: nn.Module, X: np.ndarray, *, chunk_size: int) -> np.ndarray:
     """Logits of ``network`` on the float32 rows of X, ``chunk_size`` rows per forward pass.
 
     The forward pass is fused for speed: standardization folded into the first layer
@@ -180,9 +222,11 @@ def predict_logits(network: MembershipNetwork, X: np.ndarray, *, chunk_size: int
     out = torch.empty((X.shape[0], layers[-1][0].shape[0]), dtype=torch.float32)
     for start in range(0, X.shape[0], chunk_size):
         h = torch.from_numpy(X[start : start + chunk_size])
-        for W, b in layers[:-1]:
-            h = torch.addmm(b, h, W.T).relu_()  # (rows, width)
-        W, b = layers[-1]
+        for W, b, relu in layers[:-1]:
+            h = torch.addmm(b, h, W.T)  # (rows, width)
+            if relu:
+                h.relu_()
+        W, b, _ = layers[-1]
         torch.addmm(b, h, W.T, out=out[start : start + chunk_size])
     logits = out.numpy()
     bad = ~np.isfinite(logits).all(axis=1)
@@ -196,7 +240,7 @@ def predict_logits(network: MembershipNetwork, X: np.ndarray, *, chunk_size: int
 
 
 def apply_network(
-    network: MembershipNetwork,
+    network: nn.Module,
     X: Any,
     check: Callable[[Any], np.ndarray],
     *,
@@ -211,7 +255,7 @@ def apply_network(
 
     Parameters
     ----------
-    network : MembershipNetwork
+    network : MembershipNetwork or EncodedNetwork
         In eval mode.
     X : array-like, np.memmap, path of a .npy file or iterator of 2-D row chunks
     check : callable
@@ -259,7 +303,8 @@ def output_width(network: nn.Module) -> int:
 
 
 def hidden_widths(network: nn.Module) -> tuple[int, ...]:
-    """The widths of the hidden layers of ``network`` (every linear layer but the last).
+    """The widths of the hidden layers of ``network`` (every linear layer but the last; for
+    an :class:`EncodedNetwork`, of its head).
 
     Examples
     --------
@@ -270,6 +315,8 @@ def hidden_widths(network: nn.Module) -> tuple[int, ...]:
 
 
 def _linear_widths(network: nn.Module) -> tuple[int, ...]:
+    if isinstance(network, EncodedNetwork):
+        network = network.head
     return tuple(m.out_features for m in network.modules() if isinstance(m, nn.Linear))
 
 

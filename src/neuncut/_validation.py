@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
+from ._encoder import check_encoder_layer_sizes
 from ._network import as_network_input, check_hidden_layer_sizes
 from ._streaming import open_rows
 from ._warm_start import uses_warm_start
@@ -41,6 +42,9 @@ PARAMETER_CONSTRAINTS: dict = {
     "init": [StrOptions({"auto", "spectral", "embedding", "kmeans", "random"})],
     "init_size": [Interval(Integral, 2, None, closed="left")],
     "normalize_rows": ["boolean"],
+    "representation": [StrOptions({"auto", "autoencoder", "none"})],
+    "encoder_layer_sizes": ["array-like"],
+    "encoder_max_epochs": [Interval(Integral, 1, None, closed="left")],
     "train_size": [
         Interval(Integral, 1, None, closed="left"),
         Interval(Real, 0, 1, closed="right"),
@@ -71,6 +75,7 @@ def check_fit_input(estimator: Any, X: Any) -> tuple[np.ndarray, tuple[int, ...]
     """
     estimator._validate_params()
     hidden = check_hidden_layer_sizes(estimator.hidden_layer_sizes)
+    check_encoder_layer_sizes(estimator.encoder_layer_sizes)
     # With n_clusters="auto" the choice is capped by the data (neuncut.n_clusters).
     k = 1 if estimator.n_clusters == "auto" else estimator.n_clusters
     if uses_warm_start(estimator.init, estimator.penalty) and estimator.init_size < k:

@@ -273,6 +273,8 @@ def _add_fit_options(p: argparse.ArgumentParser) -> None:
         ("--init-size", int, "points used by the warm start"),
         ("--max-clusters", int, "most clusters --n-clusters auto considers"),
         ("--train-size", _train_size, "train on this many points (int) or fraction (float)"),
+        ("--encoder-layer-sizes", _hidden_sizes, "encoder widths, the last the code size"),
+        ("--encoder-max-epochs", int, "most epochs of the autoencoder"),
         ("--device", str, "torch device, e.g. cpu or cuda"),
     ):
         dest = flag[2:].replace("-", "_")
@@ -282,6 +284,9 @@ def _add_fit_options(p: argparse.ArgumentParser) -> None:
                    default=S, help=f"warm start (default {d['init']})")
     g.add_argument("--normalize-rows", action="store_true", default=S,
                    help="L2-normalize every row first")
+    g.add_argument("--representation", choices=("auto", "autoencoder", "none"), default=S,
+                   help="cluster the codes of an autoencoder trained first (default"
+                        f" {d['representation']}: for > 10 000 rows of > 100 features)")
     g.add_argument("--seed", type=int, dest="random_state", default=S, help="random seed")
     g.add_argument("-v", "--verbose", action="count", default=S,
                    help="progress bars (-v), per-epoch losses (-vv)")
