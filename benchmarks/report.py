@@ -203,14 +203,16 @@ def ablation_section(lines: list[dict[str, Any]]) -> list[str]:
         "",
         "Each row replaces some of NeuNcut's defaults (first row: the defaults); cells are ACC /"
         f" NMI on all rows, seed{'s' if len(seeds) > 1 else ''}"
-        f" {', '.join(map(str, seeds))}. *γ* is the fitted ``penalty_`` and *init* the"
-        " candidate the label-free Ncut choice distilled (``init_ncut_``).",
+        f" {', '.join(map(str, seeds))}. *γ* is the fitted ``penalty_``, *init* the"
+        " candidate the label-free Ncut choice distilled (``init_ncut_``) and *k* the"
+        " number of clusters of the fit (``n_clusters_``, chosen without labels for"
+        " ``n_clusters=auto``).",
         "",
-        "| variant | " + " | ".join(head) + " | γ | init |",
-        "|---" * (len(head) + 3) + "|",
+        "| variant | " + " | ".join(head) + " | γ | init | k |",
+        "|---" * (len(head) + 4) + "|",
     ]
     for label in labels:
-        cells, gammas, chosen = [], set(), set()
+        cells, gammas, chosen, ks = [], set(), set(), set()
         for p, d in pairs:
             sel = [
                 x for x in full
@@ -227,12 +229,15 @@ def ablation_section(lines: list[dict[str, Any]]) -> list[str]:
                 extra = x.get("extra") or {}
                 if extra.get("penalty_") is not None:
                     gammas.add(f"{extra['penalty_']:.3g}")
+                if extra.get("n_clusters_") is not None:
+                    ks.add(int(extra["n_clusters_"]))
                 ncuts = extra.get("init_ncut_") or {}
                 if ncuts:
                     chosen.add(min(ncuts, key=ncuts.__getitem__))
         out.append(
             f"| {label} | " + " | ".join(cells)
-            + f" | {', '.join(sorted(gammas)) or '–'} | {', '.join(sorted(chosen)) or '–'} |"
+            + f" | {', '.join(sorted(gammas)) or '–'} | {', '.join(sorted(chosen)) or '–'}"
+            + f" | {', '.join(map(str, sorted(ks))) or '–'} |"
         )
     base = {
         x["git"]["commit"][:10] for x in full

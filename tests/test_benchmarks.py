@@ -230,3 +230,13 @@ def test_network_width_report_means_per_set_and_width(tmp_path: Path) -> None:
     assert lines[0] == "| set | seeds | NCA 8x8 | s 8x8 | NCA 64x64 | s 64x64 |"
     assert lines[2:] == ["| s1 | 2 | 0.7500 | 3.0 | 0.2500 | 1.0 |",
                          "| s2 | 1 | – | – | 0.0000 | 5.0 |"]
+
+
+def test_report_shows_published_figures_beside_the_raw_image_groups() -> None:
+    from benchmarks.report import COLUMNS, _published_rows
+
+    rows = _published_rows("B", "mnist", quick=False)
+    assert rows[0].startswith("| N2D (published) | 0.979 | 0.942 |")
+    assert all(row.count("|") == len(COLUMNS) + 2 for row in rows)
+    assert _published_rows("B", "mnist", quick=True) == []
+    assert _published_rows("A", "mnist", quick=False) == []
