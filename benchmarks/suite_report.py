@@ -284,6 +284,8 @@ def header_section(records: list[dict[str, Any]], shapes: dict[str, tuple[int, i
     out += ["**Methods**, each at its defaults with `n_clusters` = the reference k: `neuncut` "
             "`NeuNcut(n_clusters=k, random_state=seed)`; `neuncut-untrained` the same with "
             "`max_epochs=0` (an ablation: the warm start alone, no Ncut training); "
+            "`neuncut-autoencoder` the same with `representation=\"autoencoder\"` (an "
+            "ablation: a learned representation whatever the size of the data); "
             "`genie` genieclust 1.3.0 "
             "`Genie(n_clusters=k, gini_threshold=0.3)`; `sklearn-spectral` "
             "`SpectralClustering(n_clusters=k, affinity=\"nearest_neighbors\", "

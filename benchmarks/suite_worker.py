@@ -29,8 +29,10 @@ from benchmarks.suite_scores import NOT_SCORED, noise_as_cluster, score
 #: The methods, each with the defaults the issue asks for; ``k`` is the reference k.
 #: Variants of neuncut itself, each the default with these parameters changed: compared with
 #: the default, never a peer. ``neuncut-untrained`` is the warm start alone, no Ncut training,
-#: so that the suite says what training adds.
-ABLATIONS: dict[str, dict[str, Any]] = {"neuncut-untrained": {"max_epochs": 0}}
+#: so that the suite says what training adds; ``neuncut-autoencoder`` learns the
+#: representation whatever the size of the data (decision D1's rule leaves it off at n <= 10 000).
+ABLATIONS: dict[str, dict[str, Any]] = {"neuncut-untrained": {"max_epochs": 0},
+                                        "neuncut-autoencoder": {"representation": "autoencoder"}}
 #: Methods that choose the number of clusters themselves, for the benchmark of
 #: ``n_clusters="auto"`` (:mod:`benchmarks.n_clusters`); HDBSCAN is one of them too.
 CHOOSE_K = ("neuncut-auto", "eigengap-spectral", "silhouette-kmeans")
