@@ -2,10 +2,8 @@
 
 Why by hand: the first optimizer of a process imports ``torch._dynamo`` (torch.optim's
 ``Optimizer.add_param_group`` is wrapped by ``torch._disable_dynamo``, which imports it on the
-first call): 1.1 s with its bytecode cached, 2.3 s without. That was most of a first fit: a
-fresh process fitted 200 points in 1.19 s, of which 1.08 s was that import, and its second fit
-took 0.03 s (``benchmarks/README.md``, "Seventh round"). Every command-line run, every
-benchmark process and every notebook's first fit paid it.
+first call), and that import was most of a fresh process's first fit of small data (decision
+D19). Every command-line run, every benchmark process and every notebook's first fit paid it.
 
 :class:`CosineAdam` takes the steps of ``torch.optim.Adam`` (its single-tensor path, with
 ``weight_decay`` added to the gradient as an L2 term) under the learning rates of

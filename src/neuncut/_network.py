@@ -137,8 +137,8 @@ def _uninitialized_linear(fan_in: int, fan_out: int) -> nn.Linear:
     nn.Linear's own initialisation would draw from the global RNG; the network's
     ``reset_parameters`` draws everything from its generator. Built on the meta device and
     given empty parameters, which is what ``nn.utils.skip_init`` does but without its
-    ``to_empty``, whose first call in a process imports sympy (0.5 s, most of a fresh
-    process's first fit of small data once torch.optim was gone; ``benchmarks/README.md``).
+    ``to_empty``, whose first call in a process imports sympy, most of what was left of a
+    fresh process's first fit of small data once torch.optim was gone (decision D19).
     """
     layer = nn.Linear(fan_in, fan_out, device="meta")
     layer.weight = nn.Parameter(torch.empty(fan_out, fan_in))
@@ -321,13 +321,9 @@ def _linear_widths(network: nn.Module) -> tuple[int, ...]:
 
 
 # hidden_layer_sizes="auto": (128, 128) up to this many training rows or this many features,
-# the paper's (512, 512) above both. Measured (benchmarks/README.md, "Fourth round" and "Ninth
-# round"): on the development suite (n <= 10 000, 45 sets x 5 seeds) 128 units scored the same
-# as 512 (mean NCA +0.0003, no set lower by more than 0.005) at a fifth of the cost of a step;
-# on MNIST's 500 scattering features (20 000 training rows) they lost 0.003 ACC and 0.007 NMI
-# on every seed; on 13 sets of 20 000 rows with 2, 3 or 50 features (shapes, Gaussian
-# mixtures, MNIST and Fashion-MNIST through PCA to 50) they scored the same (mean NCA 0.9022
-# against 0.9023 over 2 seeds) in 38 % less time.
+# the paper's (512, 512) above both (decision D3): 128 units cost far less per step, scored
+# the same on the development suite and on 20 000-row sets of few features, but lost on
+# every seed on MNIST's 500 scattering features.
 _SMALL_NETWORK_ROWS = 10_000
 _SMALL_NETWORK_FEATURES = 50
 

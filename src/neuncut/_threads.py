@@ -4,16 +4,12 @@ Torch's threads meet at the end of every parallel op. When another process holds
 cores, a thread is descheduled for a time slice and its partner waits: ops of microseconds
 take milliseconds. The stages made of thousands of small ops (the neighbour-embedding layout,
 the distillation's 256-point steps) therefore run on one thread, which costs little on an
-idle machine and keeps them at their idle speed beside a busy process (measurements in
-``benchmarks/README.md``, "Threads under load").
+idle machine and keeps them at their idle speed beside a busy process (decision D17).
 
-The same holds for the native thread pools of scikit-learn and scipy (OpenMP, OpenBLAS):
-scikit-learn's k-means with 20 starts on a 10-dimensional embedding took 0.12 s on one thread
-and 0.43 s on two (20 000 points, idle machine; 0.014 s against 0.12 s at 300 points, 0.015 s
-against 0.28 s beside a busy process), and a dense eigen-decomposition of 300 points 0.004 s
-against 0.18 s beside a busy process. The warm start's eigensolvers and its k-means on
-embeddings run on one native thread (:func:`native_threads`, threadpoolctl); the kNN search,
-a large matrix product, keeps the default.
+The same holds for the native thread pools of scikit-learn and scipy (OpenMP, OpenBLAS), which
+on small problems lose even on an idle machine: the warm start's eigensolvers and its k-means
+on low-dimensional embeddings run on one native thread (:func:`native_threads`,
+threadpoolctl); the kNN search, a large matrix product, keeps the default (decision D18).
 """
 
 from __future__ import annotations
@@ -58,9 +54,9 @@ def torch_threads(n: int) -> Iterator[None]:
 def _thread_pools() -> ThreadpoolController:
     """The native thread pools of this process, found at the first call and kept.
 
-    threadpoolctl finds them by scanning the process's shared libraries, 3.5 ms each time a
-    ``threadpool_limits`` is entered: 0.1 s of a 1 s fit of 300 points, which entered it
-    thirty times (twenty of them the layout's early stop). ``import neuncut`` has loaded
+    threadpoolctl finds them by scanning the process's shared libraries each time a
+    ``threadpool_limits`` is entered, which a small fit did dozens of times, most of them in
+    the layout's early stop (decision D18). ``import neuncut`` has loaded
     every pool a fit uses (numpy's and scipy's OpenBLAS, torch's and scikit-learn's OpenMP);
     one that another library loads later is not limited (scikit-learn keeps its controller
     the same way).

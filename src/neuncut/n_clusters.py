@@ -8,8 +8,8 @@ k to look for is where the spectrum jumps; the same graph is the one whose Ncut 
 and the network minimize.
 
 Why a *relative* gap. On the kNN graph of a curve or a surface the eigenvalues grow like
-:math:`j^2`, so the absolute gap :math:`\mu_{k+1} - \mu_k` is largest at the largest k tried
-(moons, circles and spirals get 15-19 of 20). The relative gap
+:math:`j^2`, so the absolute gap :math:`\mu_{k+1} - \mu_k` is largest near the largest k
+tried (as it was on moons, circles and spirals; decision D16). The relative gap
 
 .. math::
     r_k = \frac{\mu_{k+1} - \mu_k}{\mu_{k+1}} \in [0, 1]
@@ -17,26 +17,25 @@ Why a *relative* gap. On the kNN graph of a curve or a surface the eigenvalues g
 is scale-free: 1 when :math:`\mu_k = 0 < \mu_{k+1}` (k components), near 0 inside a smooth
 spectrum.
 
-The criterion (:func:`select_n_clusters`), measured on the 45 sets of the development suite,
-13 held-out shapes and 3 sets without structure (``benchmarks/README.md``, "Choosing k"):
+The criterion (:func:`select_n_clusters`), chosen on the 45 sets of the development suite and
+checked on 13 held-out shapes and 3 sets without structure (decision D16, which holds the
+figures):
 
 1. :math:`p_k`, the mean of :math:`r_k` on the two kNN graphs of the library, the self-tuning
-   graph and UMAP's fuzzy graph (one neighbour search). Each graph alone: 28-30 of 45 sets
-   right with the largest :math:`r_k`; their mean smooths the noise of either.
+   graph and UMAP's fuzzy graph (one neighbour search): their mean smooths the noise of
+   either graph alone.
 2. :math:`\hat k` = the **largest** k >= 2 with :math:`p_k \ge 0.85 \max_{j \ge 2} p_j`. Nested
    structure (classes within groups of classes) shows several large gaps, the coarsest the
-   largest; among nearly equal gaps the finer partition is kept. 34 of 45 right, against
-   28 for the largest gap (0.8 and 0.9 give 34 and 31).
+   largest; among nearly equal gaps the finer partition is kept. This found the reference k
+   on more suite sets than the largest gap, and the constant is not sharp.
 3. A warning, not an answer, for data without clear structure. The profile is compared with
    that of structureless data of the same shape: a Gaussian with the mean and covariance of X
    (a parametric reference, as the gap statistic's, Tibshirani, Walther, Hastie, JRSS B
    2001), :math:`q_k`, the mean of two draws. When the largest gap does not exceed the
    reference's by 0.15, :class:`~neuncut.exceptions.NoClearStructureWarning` says that the
-   choice is a guess. Measured (``benchmarks/README.md``): Gaussian blobs in 2, 10 and 50
-   dimensions and uniform squares exceed their reference by -0.09 to 0.10, and all warn;
-   so do data whose classes touch or are noisy shapes (MNIST, wine, breast cancer, noisy
-   moons, spirals of 300-600 points: -0.13 to 0.06); iris, digits, Fashion-MNIST and the
-   well separated shapes exceed it by 0.16 to 0.4.
+   choice is a guess. Gaussian blobs and uniform squares stay below that excess and warn; so
+   do data whose classes touch or are noisy shapes (MNIST, wine, breast cancer, noisy moons,
+   small spirals); iris, digits, Fashion-MNIST and the well separated shapes exceed it.
 
 Why k = 1 is never the answer (except for fewer than 3 points, or all points alike): no
 label-free rule measured separated one Gaussian blob from noisy two- or three-cluster shapes.
@@ -44,17 +43,14 @@ A 2-D blob's kNN graph has a relative gap of 0.5 at k = 3 (its two first non-tri
 eigenvalues are equal by symmetry, then the spectrum jumps), as large as that of 300 points on
 three spirals; the excess over the Gaussian reference at any k is as noisy as the difference
 between those sets. Choosing 1 there would lose the noisy shapes; choosing k with a warning
-loses nothing. The "all warn" above comes with a caution: end to end the warning also came on
-7 of the 45 suite sets whose k it got right (``benchmarks/N_CLUSTERS.md``).
+loses nothing. The warning is a caution, not a verdict: end to end it also came on suite
+sets whose k it got right.
 
 What it cannot do: on data whose classes touch, with no spectral gap at the reference k
-(MNIST and Fashion-MNIST images, digits: 10 classes), it answers the coarse groups (2-3 on
-5 000 images; 6 on MNIST's 20 000 scattering features).
+(MNIST and Fashion-MNIST images, digits: 10 classes), it answers the coarse groups.
 
-End to end (``NeuNcut(n_clusters="auto")``, ``benchmarks/N_CLUSTERS.md``, 3 seeds): the
-reference k on 34 of the 45 suite sets and within one on 38, mean NCA 0.808 with the chosen k;
-HDBSCAN 24 / 30 and 0.773, the silhouette of k-means 24 / 33 and 0.560, the eigengap heuristic
-12 / 17 and 0.264.
+End to end (``NeuNcut(n_clusters="auto")`` against HDBSCAN, the silhouette of k-means and the
+eigengap heuristic): ``benchmarks/N_CLUSTERS.md``, summarized in decision D16.
 """
 
 from __future__ import annotations
@@ -74,9 +70,10 @@ __all__ = [
     "select_n_clusters",
 ]
 
-#: Gaps within this fraction of the largest count as large (step 2 of the criterion).
+#: Gaps within this fraction of the largest count as large (step 2 of the criterion; decision
+#: D16).
 GAP_FRACTION = 0.85
-#: A largest gap within this of the Gaussian reference's warns (step 3).
+#: A largest gap within this of the Gaussian reference's warns (step 3; decision D16).
 MIN_EXCESS = 0.15
 #: Draws of the Gaussian reference, averaged.
 N_REFERENCES = 2

@@ -55,7 +55,7 @@ def select_penalty(
     coarser than the warm start's graph (a 10-NN graph inside a 10 % batch is like a 100-NN
     graph of the whole set), and with :math:`\gamma = 2\bar\gamma_0` alone training drifted to
     the coarser graph's cut and lost accuracy, while the worst-case bound kept and sharpened
-    the warm start (``benchmarks/README.md``, "Does Ncut training improve on the warm start?").
+    the warm start (decision D15).
     Nothing here reads ground-truth labels.
 
     Parameters

@@ -12,27 +12,24 @@ Two label-free ways to partition a kNN graph disagree on different data:
   :mod:`._mixture`), one of its starts the embedding's k-means partition. It finds compact
   clusters joined by a few edges, but cuts elongated clusters.
 
-Both minimize the same thing approximately, so the choice between them is the objective itself:
-the normalized cut of each hard partition on the self-tuning kNN graph of the subsample (the
-graph that the batches use), judged with a 3 % preference for the embedding: the spectral
-partition wins only if its cut is more than 3 % lower. Near ties are where the cut stops
-telling partitions apart: on MNIST (protocol A, 20 000 points, seeds 0-2) the spectral
-partition of the mutual kNN graph cuts 0.7 % less to 3.2 % more than the embedding's, with ACC
-0.83 against 0.95-0.96; on the development suite and the held-out shapes no choice depends on a
-margin between 0 and 10 %, except sheared blobs (spectral 3.5 % lower and better) and three
-shapes where the embedding is better and cuts 0.4-2 % more (``benchmarks/README.md``).
+Both minimize the same thing approximately, so the choice between them is the objective itself
+(decision D9): the normalized cut of each hard partition on the self-tuning kNN graph of the
+subsample (the graph that the batches use), judged with a 3 % preference for the embedding:
+the spectral partition wins only if its cut is more than 3 % lower (decision D10). Near ties
+are where the cut stops telling partitions apart: on MNIST the spectral partition of the
+mutual kNN graph cuts a little less or a little more than the embedding's, and merges digits
+that the embedding keeps apart; on the development suite and the held-out shapes few choices
+depend on the margin.
 
 Spectral clustering of the kNN union (the graph the cut is judged on) was the spectral
-candidate before: it lost on small shapes and tables (development suite 0.920 against 0.925,
-held-out shapes 0.718 against 0.808, ``benchmarks/warm_start_candidates.py``). Without the
-preference the mutual graph's partition beat the embedding's on MNIST's cut while merging
-digits (protocol A, seed 0: Ncut 0.487 against 0.490, ACC 0.83 against 0.96).
+candidate before: it lost on small shapes and tables. Without the preference the mutual
+graph's partition beat the embedding's on MNIST's cut while merging digits (decision D10).
 
-Two shortcuts save the layout, which is most of a fit's time. A candidate that cuts nothing
-(the graph's connected components) ends the search, since no partition cuts less: this never
-changes the result. And the layout stops once its k-means partition has settled
-(:class:`PartitionSettled`): this changes the embedding where it stops, little its partition
-(measured in ``benchmarks/README.md``, "Fit speed", "Second round").
+Two shortcuts save the layout, which is most of a fit's time (decision D12). A candidate that
+cuts nothing (the graph's connected components) ends the search, since no partition cuts
+less: this never changes the result. And the layout stops once its k-means partition has
+settled (:class:`PartitionSettled`): this changes the embedding where it stops, little its
+partition.
 """
 
 from __future__ import annotations
@@ -65,17 +62,17 @@ logger = logging.getLogger(__name__)
 
 CANDIDATES = ("spectral", "embedding")
 # Layout epochs: UMAP's default for small data; 200 (its default above 10 000 points) gave
-# partitions of higher Ncut and lower accuracy on MNIST (benchmarks/README.md).
+# partitions of higher Ncut and lower accuracy on MNIST (decision D11).
 _EMBEDDING_EPOCHS = 500
 # The spectral candidate wins only if its cut is below (1 - this) times the embedding's
-# (module docstring).
+# (module docstring; decision D10).
 _EMBEDDING_PREFERENCE = 0.03
 # A normalized cut below this is zero up to round-off.
 _NO_CUT = 1e-12
 # The layout stops early once its k-means partition has changed on at most this fraction of
 # the points at _SETTLED_CHECKS checks in a row (every CHECK_EVERY epochs), from
-# _SETTLED_MIN_EPOCHS on. Measured over the suite (benchmarks/README.md, "Second round"):
-# separated clusters settle by epoch 100, image data never does and keeps all 500 epochs.
+# _SETTLED_MIN_EPOCHS on (decision D12): separated clusters settle early, image data never
+# does and keeps all 500 epochs.
 _SETTLED_AGREEMENT = 0.999
 _SETTLED_CHECKS = 2
 _SETTLED_MIN_EPOCHS = 100
@@ -268,8 +265,8 @@ def initial_partition(
         ncuts[name] = normalized_cut(A, found[name], n_clusters)
         if ncuts[name] < _NO_CUT:
             # The partition cuts no edge (the graph's components): no candidate can cut less,
-            # so the rest are not computed (at 3 000 separated points, the layout is 5 of
-            # the fit's 6 s).
+            # so the rest are not computed, the layout, most of a fit's time, among them
+            # (decision D12).
             break
     best = min(ncuts, key=lambda name: ncuts[name] * _weight(name))
     logger.debug("warm-start candidates' Ncut %s: %s chosen", ncuts, best)

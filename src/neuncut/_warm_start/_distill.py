@@ -16,29 +16,28 @@ from .._training import finite_state
 __all__ = ["distill", "distill_epochs", "distill_learning_rate", "distill_partition"]
 
 # At most this many cross-entropy steps: fewer leave the memberships of long chains soft, and
-# Ncut training then trades the cut for orthogonality (benchmarks/README.md).
+# Ncut training then trades the cut for orthogonality (decision D4).
 _DISTILL_STEPS = 3000
 # ... and at most this many epochs, unless that is fewer than _DISTILL_MIN_STEPS steps: below
 # 3 000 points the step budget made every point seen thousands of times (2 500 epochs at 300
 # points), memorizing the labels of noise and of boundary points where clusters overlap, for
 # seconds; but a small network on a hundred points needs about a thousand steps whatever the
-# epochs (250 full-batch steps left a 16-unit network with two of three blobs).
+# epochs (decision D5).
 _DISTILL_EPOCHS = 250
 _DISTILL_MIN_STEPS = 1000
 # ... stopping after the first epoch whose mean cross-entropy is below this (mean probability
-# of the taught cluster about 0.99), so easy partitions take far fewer steps.
+# of the taught cluster about 0.99), so easy partitions take far fewer steps (decision D4).
 _DISTILL_TOL = 0.01
 # ... or, once _DISTILL_MIN_STEPS are taken, after the first epoch whose mean cross-entropy is
 # above _DISTILL_PLATEAU_RATIO times its value _DISTILL_PLATEAU_EPOCHS epochs before: a
 # partition whose boundary runs through overlapping clusters never reaches _DISTILL_TOL, and
-# the rest of the budget only memorized its boundary points (10 overlapping 2-D blobs, 3 000
-# points: 2.2 -> 0.7 s, NCA 0.923 -> 0.924; the suite's sets reach _DISTILL_TOL first and
-# distil as before; benchmarks/README.md, "Fit speed", eighth round).
+# the rest of the budget only memorized its boundary points; partitions that reach
+# _DISTILL_TOL stop there first and distil as before (decision D6).
 _DISTILL_PLATEAU_EPOCHS = 10
 _DISTILL_PLATEAU_RATIO = 0.9
 _DISTILL_BATCH = 256
 # Adam's initial learning rate for a 512-unit network, scaled by 512 / width up to 3 times
-# (distill_learning_rate).
+# (distill_learning_rate; decision D7).
 _DISTILL_LR = 1e-3
 _DISTILL_LR_WIDTH = 512
 _DISTILL_LR_MAX_FACTOR = 3.0
@@ -139,13 +138,10 @@ def distill_learning_rate(network: nn.Module) -> float:
     by about the learning rate times its fan-in: a narrower network takes proportionally larger
     steps for the same change (the width scaling of muP, Yang et al., arXiv:2203.03466).
 
-    Measured (``benchmarks/README.md``, "Fifth round"): at 1e-3 for every width, the 128-unit
-    network of small data needed 2-4 times more steps than at 3e-3 (400 blobs in 4 clusters:
-    427 -> 162; 600 moons: 95 -> 21) for the same partitions (the development suite, 225 runs:
-    mean NCA 0.9238 -> 0.9239, 194 runs identical), while the 512-unit network of MNIST
-    needed 2.2 times *more* steps at 3e-3 (474 -> 1 027 on 20 000 pixel rows): too large a step
-    for it. So 512 units keep 1e-3 and 128 get 3e-3; widths between are interpolated by the
-    rule, not measured.
+    Measured (decision D7): at 1e-3, the 128-unit network of small data needed several times
+    more steps than at 3e-3 for the same partitions, while at 3e-3 the 512-unit network of
+    MNIST needed *more* steps than at 1e-3: too large a step for it. So 512 units keep 1e-3
+    and 128 get 3e-3; widths between are interpolated by the rule, not measured.
 
     Examples
     --------
@@ -179,12 +175,11 @@ def distill_partition(
     n_batches = n_batches_per_epoch(X.shape[0], _DISTILL_BATCH)
     # The schedule of the 3 000-step budget, truncated at the epoch cap: annealed over the
     # shorter budget, the learning rate fell sooner and the cross-entropy reached _DISTILL_TOL
-    # later (spirals-1000: 4.7 -> 6.5 s; 300 overlapping 2-D blobs: 1.5 -> 4.0 s, all 1 000
-    # steps instead of about 400; benchmarks/README.md). The budget never exceeds it:
+    # later, or not before the end (decision D5). The budget never exceeds it:
     # distill_epochs is at most ceil(3 000 / b).
     horizon = math.ceil(_DISTILL_STEPS / n_batches) * n_batches
-    # One thread: thousands of small ops (neuncut._threads); beside a busy process two
-    # threads took 2.3 times as long as one (benchmarks/README.md, "Threads under load").
+    # One thread: thousands of small ops, which two threads slow down beside a busy process
+    # (neuncut._threads; decision D17).
     with torch_threads(1):
         distill(
             network, X, labels, epochs=epochs, batch_size=_DISTILL_BATCH,

@@ -2,7 +2,7 @@
 
 Spectral clustering minimizes a *relaxation* of the normalized cut, and on image features its
 partition is often not the lowest-Ncut one; k-means on a neighbour embedding of the same points
-often finds partitions of lower Ncut *on the same graph* (``benchmarks/README.md``). The
+often finds partitions of lower Ncut *on the same graph* (decision D9). The
 embedding pulls every point towards its nearest neighbours and pushes it from random points,
 so clusters that the kNN graph joins by a few edges come apart and compact clusters become
 round: the shape k-means finds.
@@ -10,7 +10,7 @@ round: the shape k-means finds.
 The layout follows UMAP (McInnes, Healy, Melville, "UMAP: Uniform Manifold Approximation and
 Projection for Dimension Reduction", arXiv:1802.03426, 2018), written here in numpy and torch
 for one purpose, a partition candidate, never a visualization: umap-learn pulls in numba,
-whose first compilation costs about 30 s per process.
+whose compilation costs tens of seconds in every fresh process (decision D20).
 """
 
 from __future__ import annotations
@@ -34,10 +34,11 @@ _A, _B = 1.929, 0.7915
 _C_ATTRACT, _C_REPEL, _C_A, _C_ONE, _C_EPS = (
     torch.tensor(v, dtype=torch.float32) for v in (-2.0 * _A * _B, 2.0 * _B, _A, 1.0, 1e-3)
 )
-_N_NEGATIVE = 5  # random points pushed away per attracted edge (UMAP's negative_sample_rate)
+# Random points pushed away per attracted edge (UMAP's negative_sample_rate; decision D11).
+_N_NEGATIVE = 5
 _CLIP = 4.0  # per-coordinate bound on one edge's gradient (UMAP's)
 # Synchronous updates per epoch: one (all edges at once from stale positions) separates
-# clusters far worse than 20; 100 is no better than 20.
+# clusters far worse than 20; 100 is no better than 20 (decision D11).
 _N_CHUNKS = 20
 # The layout is shown to ``settled`` every this many epochs.
 CHECK_EVERY = 25
@@ -111,16 +112,16 @@ def neighbor_embedding(
     prob = prob.to(device)
     gen = torch.Generator(device=device).manual_seed(int(rng.integers(2**63 - 1)))
     # Inference mode: no autograd bookkeeping on any of the thousands of small ops, the same
-    # numbers (300 points: 17 % less time per epoch).
+    # numbers, less time per epoch at small n (decision D20).
     with torch_threads(1), torch.inference_mode():
         # Row-major: the eigenvectors come column-major from LAPACK, and gathering rows of a
-        # column-major Z made index_select 7 times slower (27 against 4 us at 300 points).
+        # column-major Z made index_select several times slower (decision D20).
         Z = torch.from_numpy(np.ascontiguousarray(U, dtype=np.float32)).to(device)
         for epoch in range(n_epochs):
             lr = 1.0 - epoch / n_epochs
             sampled = torch.rand(prob.shape[0], generator=gen, device=device) < prob
             # The sampled edges in a random order: head[sampled][order], by one gather per
-            # end (the same values; 2.9 against 4.7 ms an epoch at 20 000 points).
+            # end (the same values, faster than boolean masks and reorderings; decision D20).
             edges = sampled.nonzero().view(-1)
             order = torch.randperm(edges.shape[0], generator=gen, device=device)
             edges = edges.index_select(0, order)
@@ -172,7 +173,7 @@ def _sgd_step(
     step is a few dozen torch ops whatever its size, so their count sets the layout's time
     at small n).
     """
-    # index_select, not Z[heads]: the same values, three times faster on CPU
+    # index_select, not Z[heads]: the same values, faster on CPU (decision D20)
     diff = Z.index_select(0, heads) - Z.index_select(0, others)
     d2 = (diff * diff).sum(dim=1, keepdim=True)
     near, far = d2[:m].clamp_min(1e-12), d2[m:]
@@ -180,30 +181,30 @@ def _sgd_step(
     # attract = -2ab near_b / (near (1 + a near_b)), repel = 2b / ((eps + far)(1 + a far^b)):
     # the operations of those expressions in their order (``2b / x`` is torch's
     # ``x.reciprocal() * 2b``), in place, with the constants as float32 tensors, which spares
-    # each product a conversion of a Python float; the same numbers, 17 % less layout time at
-    # 300 points.
+    # each product a conversion of a Python float; the same numbers, less layout time at small
+    # n (decision D20).
     attract = near_b.mul(_C_ATTRACT).div_(near_b.mul(_C_A).add_(_C_ONE).mul_(near))
     repel = far.pow(_B).mul_(_C_A).add_(_C_ONE).mul_(far.add(_C_EPS)).reciprocal_()
     repel.mul_(_C_REPEL)
     # The per-pair factor expanded to diff's shape before the product: the same products,
-    # and a third faster than broadcasting a column (171 against 257 us at 20 000 points).
+    # faster than broadcasting a column (decision D20).
     factor = torch.cat((attract, repel)).expand(-1, diff.shape[1]).contiguous()
     grad = factor.mul_(diff).clamp_(-_CLIP, _CLIP)
     # Coincident points (d2 = 0, so diff = 0 and the step above is 0): no attraction, and a
     # repulsion of the clip value, as UMAP. Filling only those rows gives the same numbers
-    # as a torch.where over all rows (2.0 of 4.0 ms a step at 20 000 points) or a masked
-    # fill (0.3 ms).
+    # as a torch.where over all rows or a masked fill, in less time (decision D20).
     coincide = torch.nonzero(far.view(-1) == 0).view(-1)
     if coincide.numel():
         coincide += m
         # ... but a head drawn as its own negative is skipped, as in UMAP (its step is 0):
-        # the clip value there kicked a point by 4 * lr in every coordinate about once an
-        # epoch at 60 points (five negatives per edge, a 1 / n chance each).
+        # the clip value there kicked a point by 4 * lr in every coordinate, always the same
+        # way, most often on small data (five negatives per edge, a 1 / n chance each;
+        # decision D21).
         coincide = coincide[heads[coincide] != others[coincide]]
         grad.index_fill_(0, coincide, _CLIP)
     grad.mul_(lr)
-    # index_put_ with accumulate: the sums of index_add_, in the same order, a fifth faster
-    # (541 against 673 us at 20 000 points); the tails' share negated, not index_add_'s
-    # alpha=-1.0 (four times slower).
+    # index_put_ with accumulate: the sums of index_add_, in the same order, faster; the
+    # tails' share negated, not index_add_'s alpha=-1.0, which leaves its fast path
+    # (decision D20).
     Z.index_put_((heads,), grad, accumulate=True)
     Z.index_put_((others[:m],), grad[:m].neg(), accumulate=True)

@@ -9,12 +9,11 @@ the layout's k-means partition (:func:`mixture_refinement`) and four from other 
 starts, and keeps the likeliest (:func:`likeliest_mixture`).
 
 The choice is the mixture's own likelihood, not the normalized cut: on MNIST the cut ranks
-these partitions against accuracy in both directions (``benchmarks/README.md``, "A mixture
-refinement of the embedding's partition" and "The likeliest mixture"). On protocol A other
-starts reach lower cuts with ACC 0.83 where the refinement has 0.96; on the pixels the
-likeliest mixtures (ACC 0.93-0.95 on the warm start's 20 000 points) cut more than k-means'
-partition (0.80). The first version of this step kept the refinement only where it cut less
-than k-means. scikit-learn's :class:`~sklearn.mixture.GaussianMixture` does the EM.
+these partitions against accuracy in both directions (decision D13). On the scattering
+features other starts reach lower cuts with far lower accuracy than the refinement; on the
+pixels the likeliest mixtures, far more accurate, cut more than k-means' partition. The first
+version of this step kept the refinement only where it cut less than k-means. scikit-learn's
+:class:`~sklearn.mixture.GaussianMixture` does the EM.
 """
 
 from __future__ import annotations

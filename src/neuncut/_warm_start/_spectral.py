@@ -2,7 +2,7 @@
 
 Minibatch SGD on the relaxed Ncut from a random network has poor local minima (merged
 clusters, one giant cluster). An exact spectral partition of the subsample, distilled into the
-network, puts training in the basin of a good cut (``benchmarks/README.md``).
+network, puts training in the basin of a good cut (decision D8).
 """
 
 from __future__ import annotations
@@ -220,8 +220,8 @@ def embedding_kmeans(U: np.ndarray, n_clusters: int, rng: np.random.Generator) -
     """k-means with 20 starts on a low-dimensional embedding, on one native thread.
 
     k-means on an embedding has many local minima; the lowest inertia of 20 runs is a
-    label-free pick (``benchmarks/README.md``, "Seed-to-seed variation"). On k dimensions one
-    OpenMP thread is 3-10 times faster than two, idle or not (``neuncut._threads``).
+    label-free pick (decision D14). On k dimensions one OpenMP thread is as fast as two or
+    faster, idle or not (decision D18).
 
     Parameters
     ----------
