@@ -1,4 +1,4 @@
-"""Test-session settings and the fast model shared by tests/ and the doctests of src/.
+"""Test-session settings for tests/ and the doctests of src/: one thread, the ``fast`` fixture.
 
 Everything the test suite computes is small, so multi-threading only adds synchronisation;
 on a busy 2-core machine it also made run times erratic:
@@ -9,39 +9,17 @@ on a busy 2-core machine it also made run times erratic:
 
 One thread each makes the suite's run time independent of what else the machine is doing.
 
-Unit tests fit :data:`FAST_PARAMS` models (a one-layer network of 128 units, 3 epochs, a
-200-point k-means warm start): ``from conftest import FAST_PARAMS, fast_model`` at module
-level (for ``parametrize``), or the ``fast`` fixture inside a test. The k-means warm start
-skips the neighbour embedding, whose layout costs about a second whatever the size of the
-data; the default warm start (``init="auto"``) has tests of its own (``test_partition.py``,
-``test_shapes.py``, the default-parameter tests of ``test_estimator.py``, the command line,
-the examples). Default-size fits belong to ``benchmarks/``.
-
-128 units, not fewer: most of a small fit is the distillation of the warm start, which stops
-once the network has learnt the partition, and a narrow network learns it in more steps. Six
-of the tests' data sets took 4.1 s to fit with 16 units, 2.4 s with 32 and 1.7 s with 128
-(one thread), and pytest under ``make test`` from a fresh clone 2:53 -> 2:13.
+The fast model the tests fit lives in ``tests/helpers.py``; the ``fast`` fixture returns its
+factory.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import pytest
 import torch
 from threadpoolctl import threadpool_limits
 
-from neuncut import NeuNcut
-
-FAST_PARAMS: dict[str, Any] = dict(
-    max_epochs=3, hidden_layer_sizes=(128,), init="kmeans", init_size=200, batch_size=128,
-    device="cpu", random_state=0,
-)
-
-
-def fast_model(**overrides: Any) -> NeuNcut:
-    """A NeuNcut with :data:`FAST_PARAMS`, any of which ``overrides`` replaces."""
-    return NeuNcut(**{**FAST_PARAMS, **overrides})
+from tests.helpers import fast_model
 
 
 @pytest.fixture

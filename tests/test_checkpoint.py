@@ -14,7 +14,6 @@ import pytest
 import torch
 from sklearn.datasets import make_blobs
 
-from conftest import FAST_PARAMS
 from neuncut import NeuNcut
 from neuncut import _estimator as estimator_module
 from neuncut._checkpoint import fingerprint, read_checkpoint
@@ -22,6 +21,7 @@ from neuncut._io import load_tensors
 from neuncut._warm_start import _choose_k as choose_k_module
 from neuncut.cli import main
 from neuncut.exceptions import ModelFileError
+from tests.helpers import FAST_PARAMS
 
 # The shared fast model with several batches per epoch and enough epochs to interrupt.
 PARAMS = {**FAST_PARAMS, "n_clusters": 4, "max_epochs": 6, "batch_size": 256}

@@ -17,8 +17,8 @@ dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 
 import neuncut.dask as nd  # noqa: E402
-from conftest import fast_model  # noqa: E402
 from neuncut import NeuNcut  # noqa: E402
+from tests.helpers import fast_model  # noqa: E402
 
 
 @pytest.fixture(scope="module")

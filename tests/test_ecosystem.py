@@ -17,10 +17,10 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from conftest import FAST_PARAMS
 from neuncut import NeuNcut
+from tests.helpers import FAST_PARAMS
 
-TINY = FAST_PARAMS  # the shared fast model (conftest.py)
+TINY = FAST_PARAMS  # the shared fast model (tests/helpers.py)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import pytest
 import torch
 from sklearn.datasets import make_blobs
 
-from conftest import FAST_PARAMS
 from neuncut import NeuNcut
 from neuncut import _representation as representation_module
 from neuncut._checkpoint import EncoderCheckpoint, read_checkpoint
@@ -23,6 +22,7 @@ from neuncut._encoder import (
 )
 from neuncut._io import load_tensors
 from neuncut._network import EncodedNetwork, MembershipNetwork, folded_layers, predict_logits
+from tests.helpers import FAST_PARAMS
 
 # A small autoencoder: the fast model on the codes of a 2-layer encoder.
 PARAMS = {**FAST_PARAMS, "n_clusters": 3, "representation": "autoencoder",

@@ -14,13 +14,13 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import adjusted_rand_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from conftest import FAST_PARAMS
-from conftest import fast_model as fast
 from neuncut import NeuNcut
 from neuncut import _network as network_module
 from neuncut._io import load_tensors, save_tensors
 from neuncut.affinity import rbf_affinity
 from neuncut.exceptions import ModelFileError
+from tests.helpers import FAST_PARAMS
+from tests.helpers import fast_model as fast
 
 
 @pytest.fixture(scope="module")

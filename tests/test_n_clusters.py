@@ -10,12 +10,12 @@ import scipy.sparse
 import torch
 from sklearn.datasets import make_blobs, make_moons
 
-from conftest import fast_model
 from neuncut import NeuNcut
 from neuncut._io import load_tensors, save_tensors
 from neuncut._warm_start._spectral import laplacian_spectrum
 from neuncut.exceptions import NoClearStructureWarning
 from neuncut.n_clusters import relative_eigengaps, select_n_clusters
+from tests.helpers import fast_model
 
 # ------------------------------------------------------------------------------ the spectrum
 

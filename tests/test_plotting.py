@@ -16,7 +16,6 @@ pytest.importorskip("matplotlib")
 from matplotlib import colormaps  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from conftest import FAST_PARAMS
 from neuncut import NeuNcut  # noqa: E402
 from neuncut.datasets import Dataset  # noqa: E402
 from neuncut.metrics import clustering_accuracy  # noqa: E402
@@ -28,9 +27,10 @@ from neuncut.plotting import (  # noqa: E402
     plot_training,
     save_figures,
 )
+from tests.helpers import FAST_PARAMS
 
 PNG = b"\x89PNG\r\n\x1a\n"
-TINY = FAST_PARAMS  # the shared fast model (conftest.py)
+TINY = FAST_PARAMS  # the shared fast model (tests/helpers.py)
 
 
 @pytest.fixture(scope="module")

@@ -25,11 +25,11 @@ from sklearn.datasets import make_blobs
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import adjusted_rand_score
 
-from conftest import fast_model
 from neuncut import NeuNcut
 from neuncut._adam import CosineAdam
 from neuncut.affinity import self_tuning_knn_affinity
 from neuncut.exceptions import DegenerateGraphWarning, EmptyClusterWarning
+from tests.helpers import fast_model
 
 X_BLOBS, Y_BLOBS = make_blobs(150, centers=3, n_features=4, cluster_std=0.5, random_state=0)
 

@@ -11,7 +11,7 @@ where every seed gave 1.0) seed 0 gives ARI 0.845, the embedding's partition cut
 (0.00058) than the exact spectral one (0.00072) on the arbitration's graph; seeds 1 and 2
 give 0.999, and 8 of 9 fits over data seeds 0-2 and fit seeds 0-2 reach 0.997. The floating
 point of the machine is enough to change the layout, and a lower cut is not always the
-better partition (issue 12, ``benchmarks/README.md``). Left out: ``anisotropic``
+better partition (decision D9). Left out: ``anisotropic``
 (0.81-0.99 depending on the seed) and ``unequal-variance`` (overlapping blobs, kNN spectral
 clustering itself stays near 0.94); ``python -m benchmarks.shapes`` reports them in
 ``benchmarks/SHAPES.md``.

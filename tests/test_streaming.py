@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 from sklearn.datasets import make_blobs
 
-from conftest import FAST_PARAMS, fast_model
 from neuncut import NeuNcut
 from neuncut import _network as network_module
 from neuncut import _streaming as streaming
 from neuncut._cli_files import read_data
 from neuncut._streaming import iter_row_blocks
 from neuncut.cli import main
+from tests.helpers import FAST_PARAMS, fast_model
 
 CHUNK = network_module.PREDICT_CHUNK
 N = 2 * CHUNK + 1234  # two full blocks and a partial one
