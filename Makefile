@@ -8,7 +8,7 @@ RUN_ARGS ?= --out results/run
 # Every recipe writes bytecode, even where the environment turns it off: modules compile once.
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: install run test lint clean bench bench-install bench-extra docs
+.PHONY: install run test test-fast lint clean bench bench-install bench-extra docs
 
 install: $(VENV)/.installed
 
@@ -29,6 +29,10 @@ lint: install
 # Lint, then the tests on one pytest-xdist worker per core, at most 4 (tests are single-threaded).
 test: lint
 	$(BIN)/python -m pytest -q -n auto --maxprocesses 4
+
+# The fast loop: the tests without subprocesses or default-size fits (make test runs them all).
+test-fast: lint
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 -m "not integration"
 
 clean:
 	rm -rf $(VENV) results

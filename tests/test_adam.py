@@ -113,6 +113,7 @@ def test_a_state_for_another_network_is_refused() -> None:
         other.load_state_dict(opt.state_dict())
 
 
+@pytest.mark.integration
 def test_a_fit_does_not_import_torch_dynamo() -> None:
     """torch.optim imports torch._dynamo on first use (about 1 s); a fit must not."""
     code = (

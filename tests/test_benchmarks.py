@@ -59,6 +59,7 @@ def quick_results(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[
     return folder, lines
 
 
+@pytest.mark.integration
 def test_one_line_per_run(quick_results: tuple[Path, list[dict]]) -> None:
     _, lines = quick_results
     assert [x["method"] for x in lines] == ["neuncut", "kmeans", "spectralnet"]
@@ -71,6 +72,7 @@ def test_one_line_per_run(quick_results: tuple[Path, list[dict]]) -> None:
         assert x["versions"]["neuncut"] is not None and x["versions"]["torch"] is not None
 
 
+@pytest.mark.integration
 def test_successful_lines_have_metrics(quick_results: tuple[Path, list[dict]]) -> None:
     _, lines = quick_results
     for x in lines[:2]:
@@ -103,6 +105,7 @@ def test_recorded_command_names_no_machine_path(
         " --quick")
 
 
+@pytest.mark.integration
 def test_failed_run_writes_error_line(quick_results: tuple[Path, list[dict]]) -> None:
     _, lines = quick_results
     failed = lines[2]
@@ -111,6 +114,7 @@ def test_failed_run_writes_error_line(quick_results: tuple[Path, list[dict]]) ->
     assert "metrics" not in failed
 
 
+@pytest.mark.integration
 def test_report_markdown_and_plot(quick_results: tuple[Path, list[dict]]) -> None:
     folder, _ = quick_results
     out, png = folder / "RESULTS.md", folder / "results.png"
@@ -161,6 +165,7 @@ def test_report_row_mean_std_and_failures(monkeypatch: pytest.MonkeyPatch) -> No
     assert "could not run: RuntimeError: boom / bang" in failed
 
 
+@pytest.mark.integration
 def test_throughput_quick(tmp_path: Path) -> None:
     proc = _run("benchmarks.throughput", "--quick", "--repeats", "1", "--out", str(tmp_path))
     assert "ratio" in proc.stdout
@@ -171,6 +176,7 @@ def test_throughput_quick(tmp_path: Path) -> None:
     assert "| **ratio** |" in (tmp_path / "THROUGHPUT.md").read_text()
 
 
+@pytest.mark.integration
 def test_scale_quick(tmp_path: Path) -> None:
     _run("benchmarks.scale", "--quick", "--datasets", "rings", "--out", str(tmp_path),
          "--data-dir", str(tmp_path / "data"))
@@ -182,6 +188,7 @@ def test_scale_quick(tmp_path: Path) -> None:
     assert not list((tmp_path / "data").iterdir())  # the data files are removed
 
 
+@pytest.mark.integration
 def test_fit_speed_quick(tmp_path: Path) -> None:
     records = tmp_path / "fit_speed.jsonl"
     _run("benchmarks.fit_speed", "--quick", "--label", "smoke", "--methods", "neuncut",
@@ -196,6 +203,7 @@ def test_fit_speed_quick(tmp_path: Path) -> None:
     assert "## smoke" in text and "| blobs-300-2 |" in text
 
 
+@pytest.mark.integration
 def test_cuda_check_without_cuda_says_so() -> None:
     pytest.importorskip("torch")
     import torch

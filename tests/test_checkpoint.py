@@ -116,6 +116,7 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+@pytest.mark.integration
 def test_sigkilled_fit_resumes_to_the_same_model(X, tmp_path) -> None:
     """A child process running ``neuncut fit --checkpoint`` is killed with SIGKILL mid-training;
     rerunning the same command resumes and writes the model an uninterrupted run writes."""

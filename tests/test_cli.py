@@ -281,6 +281,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.strip() == f"neuncut {__version__}"
 
 
+@pytest.mark.integration
 def test_console_script_and_module_entry_points(tmp_path: Path) -> None:
     script = Path(sys.executable).with_name("neuncut")
     command = [str(script)] if script.is_file() else [shutil.which("neuncut") or "neuncut"]

@@ -55,6 +55,7 @@ def _torchrun(args: list[str], cwd: Path, *, done_when: list[Path] | None = None
     return done
 
 
+@pytest.mark.integration
 def test_cli_fit_under_torchrun_gives_a_valid_model_of_single_process_quality(
         blobs, tmp_path) -> None:
     path, X, y = blobs
@@ -103,6 +104,7 @@ dist.destroy_process_group()
 """
 
 
+@pytest.mark.integration
 def test_processes_hold_the_same_model(blobs, tmp_path) -> None:
     """A user script that initializes the group itself: both processes end with identical
     weights, labels and penalty, after at most 5 epochs of 3 steps each (6 batches of 512 rows

@@ -57,6 +57,7 @@ def test_pictures_exist_and_are_small() -> None:
     assert shown and all((ROOT / path).is_file() for path in shown)
 
 
+@pytest.mark.integration
 def test_docs_build_without_warnings(tmp_path: Path) -> None:
     pytest.importorskip("sphinx")
     out = tmp_path / "html"

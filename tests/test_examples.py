@@ -53,6 +53,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple]]
             proc.communicate()
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("name", list(EXPECTED))
 def test_example_runs_in_quick_mode(runs: dict[str, tuple], name: str) -> None:
     cwd, proc = runs[name]

@@ -45,6 +45,7 @@ EASY_SHAPES = {
 SEEDS = {"spirals": (0, 1, 2)}
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("name", list(EASY_SHAPES))
 def test_defaults_solve_easy_shape(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.syspath_prepend(str(REPO))
@@ -59,6 +60,7 @@ def test_defaults_solve_easy_shape(name: str, monkeypatch: pytest.MonkeyPatch) -
     assert sum(score >= 0.99 for score in scores) >= max(1, len(seeds) - 1), scores
 
 
+@pytest.mark.integration
 def test_shapes_quick(tmp_path: Path) -> None:
     """``python -m benchmarks.shapes --quick`` on two shapes (as test_benchmarks.py runs the
     other scripts): one line per (data set, method), defaults recorded, a report."""

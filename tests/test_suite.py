@@ -153,6 +153,7 @@ def test_failed_runs_score_zero() -> None:
 
 
 # ----------------------------------------------------------------------------- quick run
+@pytest.mark.integration
 def test_quick_run_writes_lines_and_a_report(tmp_path: Path) -> None:
     """Two tiny sets, seed 0, a tiny NeuNcut and k-means, each run in its own process."""
     results, report = tmp_path / "suite.jsonl", tmp_path / "SUITE.md"
