@@ -23,8 +23,10 @@ $(VENV)/.installed: pyproject.toml Makefile
 run: install
 	$(BIN)/neuncut run $(RUN_ARGS)
 
+# ruff on the code, mypy on src/neuncut (pyproject.toml).
 lint: install
 	$(BIN)/ruff check src tests benchmarks conftest.py
+	$(BIN)/mypy
 
 # Lint, then the tests on one pytest-xdist worker per core, at most 4 (tests are single-threaded).
 test: lint

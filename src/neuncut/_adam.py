@@ -116,9 +116,10 @@ class CosineAdam:
         for i, param in enumerate(self.params):
             if param.grad is None:
                 continue
-            if self._moments[i] is None:
-                self._moments[i] = (torch.zeros_like(param), torch.zeros_like(param))
-            exp_avg, exp_avg_sq = self._moments[i]
+            moments = self._moments[i]
+            if moments is None:
+                moments = self._moments[i] = (torch.zeros_like(param), torch.zeros_like(param))
+            exp_avg, exp_avg_sq = moments
             self._steps[i] += 1
             step = float(self._steps[i])
             grad = param.grad

@@ -21,6 +21,7 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -86,6 +87,9 @@ class Encoder(nn.Module):
     >>> enc(torch.zeros(5, 6)).shape
     torch.Size([5, 3])
     """
+
+    mean: torch.Tensor
+    scale: torch.Tensor
 
     def __init__(
         self,
@@ -315,7 +319,7 @@ def learns_representation(representation: str, n_rows: int, n_features: int) -> 
     return representation == "autoencoder"
 
 
-def check_encoder_layer_sizes(sizes: object) -> tuple[int, ...]:
+def check_encoder_layer_sizes(sizes: Any) -> tuple[int, ...]:
     """``encoder_layer_sizes`` as a non-empty tuple of positive ints, or a ValueError naming it.
 
     Examples

@@ -288,7 +288,7 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         if resumed.saved is not None:
             train_idx = resumed.saved.train_indices
         else:
-            k_min = 1 if self.n_clusters == "auto" else self.n_clusters
+            k_min = 1 if self.n_clusters == "auto" else int(self.n_clusters)
             train_idx = draw_subset(X.shape[0], self.train_size, k_min, np_rng)
         Xt = torch.from_numpy(training_rows(self, X, train_idx, in_memory)).to(device)
         rep = learn_representation(self, Xt, np_rng, torch_gen, resumed, train_idx)

@@ -29,6 +29,7 @@ import torch
 from safetensors.torch import load as _st_load
 from safetensors.torch import save as _st_save
 from sklearn.utils.validation import check_is_fitted
+from torch import nn
 
 from ._files import atomic_write, read_safetensors_header, sha256_hex
 from ._version import __version__
@@ -149,7 +150,7 @@ def _check_format(metadata: dict[str, Any], where: str) -> int:
     """The file's format version, refused when it is unknown or newer than this neuncut's."""
     raw = metadata.get("format_version")
     try:
-        version = int(raw)
+        version = int(raw)  # type: ignore[arg-type]  # None and junk are refused below
     except (TypeError, ValueError):
         raise ModelFileError(f"{where} is corrupted (format_version {raw!r})") from None
     if version > FORMAT_VERSION:
@@ -298,11 +299,12 @@ def load_estimator(cls: type, path: str | os.PathLike[str]) -> Any:
     fitted["encoder_layer_sizes_"] = encoder_sizes = tuple(fitted["encoder_layer_sizes_"])
     n_features, gen = fitted["n_features_in_"], torch.Generator().manual_seed(0)
     head_features = encoder_sizes[-1] if encoder_sizes else n_features
-    network = MembershipNetwork(
+    head = MembershipNetwork(
         head_features, fitted["hidden_layer_sizes_"], fitted["n_clusters_"], generator=gen
     )
+    network: nn.Module = head
     if encoder_sizes:
-        network = EncodedNetwork(Encoder(n_features, encoder_sizes, generator=gen), network)
+        network = EncodedNetwork(Encoder(n_features, encoder_sizes, generator=gen), head)
     state = {k.removeprefix("network."): v for k, v in tensors.items() if k != "labels_"}
     try:
         network.load_state_dict(state, strict=True)

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._encoder import Encoder
 from ._streaming import is_streamed, map_row_blocks
 
 __all__ = [
@@ -57,6 +58,9 @@ class MembershipNetwork(nn.Module):
     >>> net(torch.zeros(5, 4)).shape
     torch.Size([5, 3])
     """
+
+    mean: torch.Tensor
+    scale: torch.Tensor
 
     def __init__(
         self,
@@ -109,19 +113,18 @@ class EncodedNetwork(nn.Module):
 
     Parameters
     ----------
-    encoder : nn.Module
+    encoder : Encoder
     head : MembershipNetwork
 
     Examples
     --------
-    >>> from neuncut._encoder import Encoder
     >>> gen = torch.Generator().manual_seed(0)
     >>> net = EncodedNetwork(Encoder(6, (8, 2), generator=gen), MembershipNetwork(2, (4,), 3))
     >>> net(torch.zeros(5, 6)).shape
     torch.Size([5, 3])
     """
 
-    def __init__(self, encoder: nn.Module, head: MembershipNetwork) -> None:
+    def __init__(self, encoder: Encoder, head: MembershipNetwork) -> None:
         super().__init__()
         self.encoder = encoder
         self.head = head
@@ -192,11 +195,12 @@ def folded_layers(network: nn.Module) -> list[tuple[torch.Tensor, torch.Tensor, 
     """
     if isinstance(network, EncodedNetwork):
         return folded_layers(network.encoder) + folded_layers(network.head)
-    linears = [m for m in network.layers if isinstance(m, nn.Linear)]
+    linears = [m for m in network.get_submodule("layers").children() if isinstance(m, nn.Linear)]
     triples = [(layer.weight.detach(), layer.bias.detach(), True) for layer in linears]
-    W, b = (t.double() for t in triples[0][:2])
-    W = W / network.scale.double()  # (width, n_features): column j divided by scale_j
-    b = b - W @ network.mean.double()
+    mean, scale = network.get_buffer("mean"), network.get_buffer("scale")
+    W, b = triples[0][0].double(), triples[0][1].double()
+    W = W / scale.double()  # (width, n_features): column j divided by scale_j
+    b = b - W @ mean.double()
     triples[0] = (W.float().contiguous(), b.float(), True)
     triples[-1] = (*triples[-1][:2], False)
     return triples
@@ -363,7 +367,7 @@ def check_hidden_layer_sizes(hidden_layer_sizes: Any) -> tuple[int, ...] | str:
         return "auto"
     sizes = list(np.atleast_1d(np.asarray(hidden_layer_sizes, dtype=object)))
     if np.ndim(hidden_layer_sizes) > 1 or not all(
-        isinstance(h, Integral) and not isinstance(h, bool) and h >= 1 for h in sizes
+        isinstance(h, Integral) and not isinstance(h, bool) and int(h) >= 1 for h in sizes
     ):
         raise ValueError(
             f"hidden_layer_sizes={hidden_layer_sizes!r} should be a sequence of positive ints"

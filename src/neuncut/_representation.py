@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checkpoint import FitCheckpoint
+from ._checkpoint import Checkpoint, FitCheckpoint
 from ._distributed import on_rank_zero
 from ._encoder import (
     AutoEncoder,
@@ -104,7 +104,7 @@ def learn_representation(
         return Representation()
     sizes = check_encoder_layer_sizes(estimator.encoder_layer_sizes)
     autoencoder = AutoEncoder(Xt.shape[1], sizes, generator=torch_gen).to(Xt.device)
-    if resumed.resuming:  # past the autoencoder: its weights are in the checkpoint
+    if isinstance(resumed.saved, Checkpoint):  # past the autoencoder: weights in the checkpoint
         saved = resumed.saved.network
         autoencoder.encoder.load_state_dict(
             {k.removeprefix("encoder."): v for k, v in saved.items() if k.startswith("encoder.")}
@@ -119,8 +119,8 @@ def learn_representation(
             torch_gen.set_state(state.generator)
             np_rng.bit_generator.state = state.rng_state
             resume = (state.optimizer, state.scheduler, state.log)
-        write = resumed.encoder_writer(autoencoder, torch_gen, np_rng.bit_generator.state,
-                                       train_indices)
+        write = resumed.encoder_writer(autoencoder, torch_gen,
+                                       dict(np_rng.bit_generator.state), train_indices)
         if estimator.verbose:
             logger.info("learning the representation: autoencoder %s on %d rows",
                         (Xt.shape[1], *sizes), Xt.shape[0])

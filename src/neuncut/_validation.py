@@ -56,7 +56,9 @@ PARAMETER_CONSTRAINTS: dict = {
 }
 
 
-def check_fit_input(estimator: Any, X: Any) -> tuple[np.ndarray, tuple[int, ...], bool]:
+def check_fit_input(
+    estimator: Any, X: Any
+) -> tuple[np.ndarray, tuple[int, ...] | str, bool]:
     """Validate the parameters of ``estimator`` and the X given to ``fit``.
 
     Parameters
@@ -68,7 +70,7 @@ def check_fit_input(estimator: Any, X: Any) -> tuple[np.ndarray, tuple[int, ...]
     -------
     X : ndarray or np.memmap
         Validated in memory; a memory map is validated when its rows are read.
-    hidden : tuple of int
+    hidden : tuple of int or "auto"
         The hidden layer sizes.
     in_memory : bool
         Whether X was given in memory (not a memory map or a path).

@@ -38,7 +38,7 @@ logger = logging.getLogger("neuncut.cli")
 _ERRORS = (ValueError, OSError, ImportError, EOFError, MemoryError, RuntimeError)
 _DATASETS = ("mnist", "fashion-mnist", "digits", "moons", "circles", "blobs")
 _RUN_TRAIN_SIZE, _QUICK_TRAIN_SIZE = 20_000, 500
-_QUICK = {"max_epochs": 3, "hidden_layer_sizes": (32,), "init_size": 500}
+_QUICK: dict[str, Any] = {"max_epochs": 3, "hidden_layer_sizes": (32,), "init_size": 500}
 
 
 # ---------------------------------------------------------------------------------- commands

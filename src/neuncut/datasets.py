@@ -74,7 +74,7 @@ def _reconstruct_function() -> Callable[..., Any]:
     try:
         from numpy._core.multiarray import _reconstruct
     except ImportError:  # numpy < 2
-        from numpy.core.multiarray import _reconstruct
+        from numpy.core.multiarray import _reconstruct  # type: ignore[no-redef]
     return _reconstruct
 
 

@@ -176,6 +176,7 @@ def _as_images(images: Any, image_shape: tuple[int, int] | None) -> np.ndarray:
             )
         image_shape = (side, side)
     if x.ndim == 2:
+        assert image_shape is not None  # set just above when it was not given
         if int(np.prod(image_shape)) != x.shape[1]:
             raise ValueError(
                 f"image_shape must have as many pixels as a row of images ({x.shape[1]}), "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +43,7 @@ class WarmStart:
     init: str
     init_size: int
     n_neighbors: int
-    affinity: object
+    affinity: str | Callable[[torch.Tensor], torch.Tensor]
     sigma: float | None
     penalty: float | None
     batch_size: int
@@ -101,7 +102,9 @@ def initialize(
             Xt, affinity, batch_size=s.batch_size, n_clusters=s.n_clusters,
             generator=torch.Generator().set_state(torch_gen.get_state()),
         )
-    ref_X, ref_labels, init_ncut = None, None, {}
+    ref_X: torch.Tensor | None = None
+    ref_labels: torch.Tensor | None = None
+    init_ncut: dict[str, float] = {}
     if uses_warm_start(s.init, s.penalty):
         if s.verbose:
             n_ref = min(s.init_size, Xt.shape[0])
@@ -111,6 +114,7 @@ def initialize(
             with timed(timings, "init/distill"):
                 distill_partition(network, ref_X, ref_labels, torch_gen)
     if s.penalty is None:
+        assert ref_X is not None and ref_labels is not None  # uses_warm_start is True
         with timed(timings, "init/penalty"):
             penalty = select_penalty(
                 ref_X, ref_labels, affinity, batch_size=s.batch_size, n_clusters=s.n_clusters,
