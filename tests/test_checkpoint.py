@@ -15,10 +15,10 @@ import torch
 from sklearn.datasets import make_blobs
 
 from neuncut import NeuNcut
+from neuncut import _choose_k as choose_k_module
 from neuncut import _estimator as estimator_module
 from neuncut._checkpoint import fingerprint, read_checkpoint
 from neuncut._io import load_tensors
-from neuncut._warm_start import _choose_k as choose_k_module
 from neuncut.cli import main
 from neuncut.exceptions import ModelFileError
 from tests.helpers import FAST_PARAMS

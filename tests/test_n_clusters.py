@@ -12,7 +12,7 @@ from sklearn.datasets import make_blobs, make_moons
 
 from neuncut import NeuNcut
 from neuncut._io import load_tensors, save_tensors
-from neuncut._warm_start._spectral import laplacian_spectrum
+from neuncut.affinity import laplacian_spectrum
 from neuncut.exceptions import NoClearStructureWarning
 from neuncut.n_clusters import relative_eigengaps, select_n_clusters
 from tests.helpers import fast_model

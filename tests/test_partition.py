@@ -83,7 +83,7 @@ def _layout_step_by_step(W: scipy.sparse.spmatrix, k: int, n_epochs: int, seed: 
     """The layout as first written: each step gathers its edges, draws its own negatives and
     scatters the tails' share with alpha=-1 (the reference for the batched layout)."""
     from neuncut._warm_start import _embedding as E
-    from neuncut._warm_start._spectral import spectral_embedding
+    from neuncut.affinity import spectral_embedding
 
     rng = np.random.default_rng(seed)
     U = spectral_embedding(W, k, seed=int(rng.integers(2**31 - 1)))

@@ -1,4 +1,5 @@
-"""Tests of neuncut._warm_start._spectral, the spectral candidate of the warm start."""
+"""Tests of the spectral candidate of the warm start (neuncut._warm_start._spectral) and of
+the graph spectrum it uses (neuncut.affinity._spectrum)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from sklearn.datasets import make_blobs, make_circles
 from sklearn.metrics import adjusted_rand_score
 from sklearn.neighbors import NearestNeighbors
 
-from neuncut._warm_start import _spectral as spectral
 from neuncut._warm_start._components import merge_components
-from neuncut._warm_start._spectral import spectral_embedding, spectral_labels
+from neuncut._warm_start._spectral import spectral_labels, spectral_partition
+from neuncut.affinity import _spectrum as spectrum
 from neuncut.affinity import self_tuning_knn_graph as knn_graph
+from neuncut.affinity import spectral_embedding
 
 
 @pytest.mark.parametrize("n,k", [(2, 1), (10, 3), (50, 5), (40, 60)])
@@ -43,12 +45,12 @@ def test_spectral_embedding_unit_rows() -> None:
 
 
 def test_spectral_embedding_sparse_path_unit_rows(monkeypatch) -> None:
-    monkeypatch.setattr(spectral, "_DENSE_LIMIT", 50)  # force eigsh on a small problem
+    monkeypatch.setattr(spectrum, "_DENSE_LIMIT", 50)  # force eigsh on a small problem
     X, _ = make_blobs(300, centers=3, random_state=1)
     A = knn_graph(X, 10)
     U = spectral_embedding(A, 3, seed=0)
     np.testing.assert_allclose(np.linalg.norm(U, axis=1), 1.0, rtol=1e-10)
-    monkeypatch.setattr(spectral, "_DENSE_LIMIT", 10_000)
+    monkeypatch.setattr(spectrum, "_DENSE_LIMIT", 10_000)
     U_dense = spectral_embedding(A, 3, seed=0)
     # Same subspace: the projections onto it agree.
     np.testing.assert_allclose(U @ U.T, U_dense @ U_dense.T, atol=1e-6)
@@ -99,7 +101,7 @@ def test_components_as_many_as_clusters_are_found_for_every_start_vector(seed: i
     the 11 other seeds of 0-11)."""
     X, y = make_blobs(2000, centers=6, n_features=10, cluster_std=1.5, random_state=0)
     X = X.astype(np.float32)
-    A = spectral.self_tuning_knn_graph(X, 10)
+    A = knn_graph(X, 10)
     assert scipy.sparse.csgraph.connected_components(A)[0] == 6
     labels = spectral_labels(X, 6, 10, np.random.default_rng(seed))
     assert adjusted_rand_score(y, labels) == 1.0
@@ -110,7 +112,7 @@ def test_fewer_components_than_clusters_deflates() -> None:
     X1, y1 = make_blobs(1200, centers=[[0, 0], [6, 0]], cluster_std=1.0, random_state=0)
     X2 = np.random.default_rng(0).normal(size=(800, 2)) + [100, 100]
     X, y = np.r_[X1, X2], np.r_[y1, np.full(800, 2)]
-    A = spectral.self_tuning_knn_graph(X, 10)
+    A = knn_graph(X, 10)
     assert scipy.sparse.csgraph.connected_components(A)[0] == 2
     U = spectral_embedding(A, 3, seed=0)
     np.testing.assert_allclose(np.linalg.norm(U, axis=1), 1.0, rtol=1e-10)
@@ -122,8 +124,8 @@ def test_more_components_than_clusters_are_never_split(with_points: bool) -> Non
     """Grouped by distance with X (merge_components), the k largest kept without it."""
     centers = np.array([[0, 0], [50, 0], [0, 50], [50, 50]])
     X, _ = make_blobs(2000, centers=centers, cluster_std=1.0, random_state=0)
-    A = spectral.self_tuning_knn_graph(X, 10)
-    labels = spectral.spectral_partition(A, 2, np.random.default_rng(0),
+    A = knn_graph(X, 10)
+    labels = spectral_partition(A, 2, np.random.default_rng(0),
                                          X=X if with_points else None)
     assert np.unique(labels).size == 2
     blob = np.argmin(((X[:, None] - centers) ** 2).sum(-1), axis=1)
@@ -136,7 +138,7 @@ def test_a_far_group_joins_its_nearest_ring() -> None:
     X, y = make_circles(600, noise=0.03, factor=0.5, random_state=0)
     group = np.random.default_rng(0).normal(size=(15, 2)) * 0.1 + [4, 4]
     X = np.r_[X, group]
-    assert scipy.sparse.csgraph.connected_components(spectral.self_tuning_knn_graph(X, 10))[0] == 3
+    assert scipy.sparse.csgraph.connected_components(knn_graph(X, 10))[0] == 3
     labels = spectral_labels(X, 2, 10, np.random.default_rng(0))
     assert adjusted_rand_score(y, labels[:-15]) == 1.0
     outer = labels[:-15][y == 0][0]  # make_circles: label 0 is the outer ring

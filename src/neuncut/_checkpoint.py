@@ -26,13 +26,13 @@ import torch
 from torch import nn
 
 from ._adam import CosineAdam
+from ._choose_k import NClustersChoice
 from ._distributed import rank_and_world
 from ._encoder import EncoderLog
 from ._files import sha256_hex
 from ._io import load_tensors, save_tensors
 from ._training import TrainingLog
 from ._warm_start import Initialization
-from ._warm_start._choose_k import NClustersChoice
 from .exceptions import ModelFileError
 
 logger = logging.getLogger(__name__)

@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import _io
 from ._batches import draw_subset, make_generators
 from ._checkpoint import FitCheckpoint
+from ._choose_k import resolve_n_clusters
 from ._diagnostics import warn_empty_clusters
 from ._distributed import local_device, map_row_slices, on_rank_zero
 from ._encoder import DEFAULT_ENCODER_LAYER_SIZES, encode
@@ -39,7 +40,6 @@ from ._timing import timed
 from ._training import objective, train_ncut
 from ._validation import PARAMETER_CONSTRAINTS, check_fit_input, check_rows, training_rows
 from ._warm_start import WarmStart, initialize
-from ._warm_start._choose_k import resolve_n_clusters
 from .affinity import graph_factory
 
 __all__ = ["NeuNcut"]

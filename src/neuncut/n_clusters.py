@@ -61,8 +61,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._warm_start._spectral import laplacian_spectrum
-from .affinity import fuzzy_knn_graph, knn_search, self_tuning_knn_graph
+from .affinity import fuzzy_knn_graph, knn_search, laplacian_spectrum, self_tuning_knn_graph
 from .exceptions import NoClearStructureWarning
 
 __all__ = [
@@ -132,7 +131,7 @@ def gap_profile(X: np.ndarray, n_gaps: int, n_neighbors: int, seed: int) -> np.n
 
     The self-tuning graph (:func:`neuncut.affinity.self_tuning_knn_graph`) and UMAP's fuzzy
     graph (:func:`neuncut.affinity.fuzzy_knn_graph`) of one neighbour search; eigenvalues by
-    :func:`neuncut._warm_start._spectral.laplacian_spectrum` (components counted exactly).
+    :func:`neuncut.affinity.laplacian_spectrum` (components counted exactly).
 
     Parameters
     ----------

@@ -22,7 +22,7 @@ import scipy.sparse
 import torch
 
 from .._threads import torch_threads
-from ._spectral import spectral_embedding
+from ..affinity import spectral_embedding
 
 __all__ = ["CHECK_EVERY", "neighbor_embedding"]
 

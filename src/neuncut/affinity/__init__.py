@@ -14,6 +14,10 @@ instead of one batch) and is the one the warm start's spectral candidate partiti
 arbitration judges; the mutual-kNN + tree one keeps noisy chains whole and outlier groups
 apart (measured as the spectral candidate's graph, ``benchmarks/warm_start_candidates.py``,
 not the default); the fuzzy one is UMAP's, which the neighbour embedding lays out.
+
+The spectrum of such a graph's normalized Laplacian and its top eigenvectors
+(:func:`laplacian_spectrum`, :func:`spectral_embedding`) serve both the warm start and the
+choice of the number of clusters.
 """
 
 from ._batch import (
@@ -28,6 +32,7 @@ from ._batch import (
     self_tuning_knn_affinity,
     squared_distances,
 )
+from ._spectrum import laplacian_spectrum, spectral_embedding
 from ._subsample import (
     fuzzy_knn_graph,
     knn_search,
@@ -42,6 +47,7 @@ __all__ = [
     "fuzzy_knn_graph",
     "graph_factory",
     "knn_search",
+    "laplacian_spectrum",
     "make_affinity",
     "median_heuristic_sigma",
     "mutual_knn_mst_graph",
@@ -49,5 +55,6 @@ __all__ = [
     "rbf_affinity",
     "self_tuning_knn_affinity",
     "self_tuning_knn_graph",
+    "spectral_embedding",
     "squared_distances",
 ]

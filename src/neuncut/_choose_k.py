@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._distributed import on_rank_zero
-from .._io import scores_from_json, scores_to_json
-from .._timing import timed
-from ..n_clusters import select_n_clusters
-from . import reference_rows
+from ._distributed import on_rank_zero
+from ._io import scores_from_json, scores_to_json
+from ._timing import timed
+from ._warm_start import reference_rows
+from .n_clusters import select_n_clusters
 
 __all__ = ["NClustersChoice", "resolve_n_clusters"]
 
