@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import statistics
 import sys
 from collections import defaultdict
@@ -319,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--title", default="Benchmark results", help="the page's heading")
     args = p.parse_args(argv)
     lines = read_lines(args.results)
-    command = "python -m benchmarks.report " + " ".join(
+    command = "python -m benchmarks.report " + shlex.join(
         argv if argv is not None else sys.argv[1:])
     text = render(lines, title=args.title, command=command.strip(),
                   source=repo_relative(args.results))
