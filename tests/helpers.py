@@ -14,11 +14,14 @@ more steps for it.
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
+
+import pytest
 
 from neuncut import NeuNcut
 
-__all__ = ["FAST_PARAMS", "fast_model"]
+__all__ = ["FAST_PARAMS", "fast_model", "interrupt_after"]
 
 FAST_PARAMS: dict[str, Any] = dict(
     max_epochs=3, hidden_layer_sizes=(128,), init="kmeans", init_size=200, batch_size=128,
@@ -29,3 +32,20 @@ FAST_PARAMS: dict[str, Any] = dict(
 def fast_model(**overrides: Any) -> NeuNcut:
     """A NeuNcut with :data:`FAST_PARAMS`, any of which ``overrides`` replaces."""
     return NeuNcut(**{**FAST_PARAMS, **overrides})
+
+
+def interrupt_after(monkeypatch: pytest.MonkeyPatch, module: ModuleType, name: str,
+                    epoch: int) -> None:
+    """Make the training loop ``module.name`` (called with an ``on_epoch_end`` callback that
+    writes a checkpoint) raise KeyboardInterrupt right after writing epoch ``epoch``'s state:
+    a fit killed there."""
+    train = getattr(module, name)
+
+    def interrupted(*args: Any, on_epoch_end: Any = None, **kwargs: Any) -> Any:
+        def write_then_stop(opt: Any, log: Any) -> None:
+            on_epoch_end(opt, log)
+            if log.n_iter == epoch:
+                raise KeyboardInterrupt
+        return train(*args, on_epoch_end=write_then_stop, **kwargs)
+
+    monkeypatch.setattr(module, name, interrupted)

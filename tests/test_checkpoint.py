@@ -21,7 +21,7 @@ from neuncut._checkpoint import fingerprint, read_checkpoint
 from neuncut._io import load_tensors
 from neuncut.cli import main
 from neuncut.exceptions import ModelFileError
-from tests.helpers import FAST_PARAMS
+from tests.helpers import FAST_PARAMS, interrupt_after
 
 # The shared fast model with several batches per epoch and enough epochs to interrupt.
 PARAMS = {**FAST_PARAMS, "n_clusters": 4, "max_epochs": 6, "batch_size": 256}
@@ -54,16 +54,7 @@ def _same_scores(a: dict | None, b: dict | None) -> bool:
 
 def _interrupt_after(monkeypatch: pytest.MonkeyPatch, epoch: int) -> None:
     """Make the next fit raise KeyboardInterrupt right after writing epoch ``epoch``'s state."""
-    train = estimator_module.train_ncut
-
-    def interrupted(*args, on_epoch_end=None, **kwargs):
-        def write_then_stop(opt, log):
-            on_epoch_end(opt, log)
-            if log.n_iter == epoch:
-                raise KeyboardInterrupt
-        return train(*args, on_epoch_end=write_then_stop, **kwargs)
-
-    monkeypatch.setattr(estimator_module, "train_ncut", interrupted)
+    interrupt_after(monkeypatch, estimator_module, "train_ncut", epoch)
 
 
 @pytest.mark.parametrize("epoch", [0, 2])  # a default fit runs at least n_iter_no_change=2

@@ -22,7 +22,7 @@ from neuncut._encoder import (
 )
 from neuncut._io import load_tensors
 from neuncut._network import EncodedNetwork, MembershipNetwork, folded_layers, predict_logits
-from tests.helpers import FAST_PARAMS
+from tests.helpers import FAST_PARAMS, interrupt_after
 
 # A small autoencoder: the fast model on the codes of a 2-layer encoder.
 PARAMS = {**FAST_PARAMS, "n_clusters": 3, "representation": "autoencoder",
@@ -215,16 +215,7 @@ def test_fit_killed_during_the_autoencoder_resumes_to_the_same_model(
     X = data[0]
     expected = NeuNcut(**PARAMS).fit(X)
     path = tmp_path / "fit.ckpt"
-    train = representation_module.train_autoencoder
-
-    def interrupted(*args, on_epoch_end=None, **kwargs):
-        def write_then_stop(opt, log):
-            on_epoch_end(opt, log)
-            if log.n_iter == epoch:
-                raise KeyboardInterrupt
-        return train(*args, on_epoch_end=write_then_stop, **kwargs)
-
-    monkeypatch.setattr(representation_module, "train_autoencoder", interrupted)
+    interrupt_after(monkeypatch, representation_module, "train_autoencoder", epoch)
     with pytest.raises(KeyboardInterrupt):
         NeuNcut(**PARAMS).fit(X, checkpoint=path)
     monkeypatch.undo()
@@ -246,16 +237,7 @@ def test_fit_killed_during_ncut_training_keeps_the_encoder(data, tmp_path, monke
     params = {**PARAMS, "tol": None}
     expected = NeuNcut(**params).fit(X)
     path = tmp_path / "fit.ckpt"
-    train = estimator_module.train_ncut
-
-    def interrupted(*args, on_epoch_end=None, **kwargs):
-        def write_then_stop(opt, log):
-            on_epoch_end(opt, log)
-            if log.n_iter == 1:
-                raise KeyboardInterrupt
-        return train(*args, on_epoch_end=write_then_stop, **kwargs)
-
-    monkeypatch.setattr(estimator_module, "train_ncut", interrupted)
+    interrupt_after(monkeypatch, estimator_module, "train_ncut", 1)
     with pytest.raises(KeyboardInterrupt):
         NeuNcut(**params).fit(X, checkpoint=path)
     monkeypatch.undo()
