@@ -18,7 +18,7 @@ from neuncut import NeuNcut
 from neuncut import _choose_k as choose_k_module
 from neuncut import _estimator as estimator_module
 from neuncut._checkpoint import fingerprint, read_checkpoint
-from neuncut._io import load_tensors
+from neuncut._io import load_tensors, save_tensors
 from neuncut.cli import main
 from neuncut.exceptions import ModelFileError
 from tests.helpers import FAST_PARAMS, interrupt_after
@@ -69,7 +69,7 @@ def test_interrupted_fit_resumes_to_the_same_model(X, tmp_path, monkeypatch, epo
         NeuNcut(**params).fit(X, checkpoint=path)
     monkeypatch.undo()
     _, header = load_tensors(path)
-    assert header["log"]["n_iter"] == epoch
+    assert header["state"]["training_log"]["n_iter"] == epoch
     resumed = NeuNcut(**params).fit(X, checkpoint=path)
     assert _same_model(expected, resumed)
     assert not path.exists()  # deleted once the fit succeeds
@@ -130,17 +130,18 @@ def test_sigkilled_fit_resumes_to_the_same_model(X, tmp_path) -> None:
                 _, header = load_tensors(ckpt)
             except (ModelFileError, FileNotFoundError):  # replaced while being read
                 continue
-            if header["log"]["n_iter"] >= 2:
+            if header["state"]["training_log"]["n_iter"] >= 2:
                 child.send_signal(signal.SIGKILL)
                 child.wait()
-                killed_at = header["log"]["n_iter"]
+                killed_at = header["state"]["training_log"]["n_iter"]
                 break
         time.sleep(0.01)
     assert child.returncode == -signal.SIGKILL, "the child finished before it could be killed"
     assert killed_at is not None and killed_at < 30
     assert not (tmp_path / "killed.safetensors").exists()
     _, header = load_tensors(ckpt)
-    assert 2 <= header["log"]["n_iter"] < 30  # the last state written before the kill
+    n_iter = header["state"]["training_log"]["n_iter"]
+    assert 2 <= n_iter < 30  # the last state written before the kill
 
     assert main([*argv, "--out", str(tmp_path / "resumed.safetensors")]) == 0
     assert not ckpt.exists()
@@ -192,3 +193,38 @@ def test_fingerprint_ignores_memory_layout() -> None:
 
 def test_read_checkpoint_of_missing_file_is_none(tmp_path: Path) -> None:
     assert read_checkpoint(tmp_path / "none.ckpt", "key") is None
+
+
+def _killed_fit(X, tmp_path, monkeypatch, epoch: int) -> Path:
+    """The checkpoint of a default-PARAMS fit killed after epoch ``epoch``."""
+    path = tmp_path / "fit.ckpt"
+    _interrupt_after(monkeypatch, epoch)
+    with pytest.raises(KeyboardInterrupt):
+        NeuNcut(**PARAMS).fit(X, checkpoint=path)
+    monkeypatch.undo()
+    return path
+
+
+def test_checkpoint_of_another_layout_is_refused(X, tmp_path, monkeypatch) -> None:
+    path = _killed_fit(X, tmp_path, monkeypatch, 1)
+    tensors, header = load_tensors(path)
+    save_tensors(path, tensors, {**header, "format": 1})
+    with pytest.raises(ModelFileError, match="checkpoint layout 1.*delete it"):
+        NeuNcut(**PARAMS).fit(X, checkpoint=path)
+
+
+def test_checkpoint_stores_the_fit_state_as_it_is(X, tmp_path, monkeypatch) -> None:
+    """The saved state is the fit's own: the subset, the choice of k, the warm start and the
+    training log up to the epoch written; the resumed fit's fitted values are read from it."""
+    path = _killed_fit(X, tmp_path, monkeypatch, 2)
+    _, header = load_tensors(path)
+    saved = read_checkpoint(path, header["fingerprint"])
+    assert saved is not None and saved.stage == "training"
+    state = saved.state
+    assert state.encoder_log is None  # 2000 x 2 rows learn no representation
+    assert state.n_clusters is not None and state.n_clusters.n_clusters == 4
+    assert state.init is not None and state.training_log is not None
+    assert state.training_log.n_iter == 2
+    resumed = NeuNcut(**PARAMS).fit(X, checkpoint=path)
+    assert (resumed.penalty_, resumed.sigma_) == (state.init.penalty, state.init.sigma)
+    assert resumed.loss_curve_[:2] == state.training_log.loss

@@ -1,14 +1,15 @@
 """Training checkpoints: a killed ``fit`` resumes where it stopped and ends with the same model.
 
 A checkpoint is a neuncut model file (:func:`neuncut._io.save_tensors`: safetensors plus a JSON
-header, checksummed, written atomically, never unpickled) holding everything the fit needs to
-continue bit for bit. During the autoencoder's training (a learned representation) it is an
-:class:`EncoderCheckpoint`: the autoencoder's weights, Adam's state, the generators and the
-per-epoch log. From the warm start on it is a :class:`Checkpoint`: the network's weights
-(the encoder's included), Adam's moments, the learning-rate schedule, the torch generator
-that draws the minibatches, the per-epoch logs, the indices of the training subset and the
-fitted ``sigma_``, ``penalty_`` and ``n_clusters_``. It is keyed by a fingerprint of the
-data and the parameters, so a checkpoint is never resumed on anything else.
+header, checksummed, written atomically, never unpickled). It holds the fit's
+:class:`neuncut._fit_state.FitState` as it is (the training subset and what every settled
+stage decided) and the tensors of the stage that was running, everything the fit needs to
+continue bit for bit: during the autoencoder's training (stage ``"encoder"``) the
+autoencoder's weights, Adam's state, the torch generator and the numpy generator's state at
+the autoencoder's start; from the warm start on (stage ``"training"``) the network's weights
+(the encoder's included), Adam's moments, the learning-rate schedule and the torch generator
+that draws the minibatches. It is keyed by a fingerprint of the data and the parameters, so
+a checkpoint is never resumed on anything else.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from numbers import Integral
 from pathlib import Path
 from typing import Any
@@ -26,20 +27,18 @@ import torch
 from torch import nn
 
 from ._adam import CosineAdam
-from ._choose_k import NClustersChoice
 from ._distributed import rank_and_world
 from ._encoder import EncoderLog
 from ._files import sha256_hex
+from ._fit_state import FitState
 from ._io import load_tensors, save_tensors
 from ._training import TrainingLog
-from ._warm_start import Initialization
 from .exceptions import ModelFileError
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "Checkpoint",
-    "EncoderCheckpoint",
     "FitCheckpoint",
     "fingerprint",
     "fingerprint_params",
@@ -48,7 +47,8 @@ __all__ = [
 ]
 
 _KIND = "NeuNcutCheckpoint"
-_ENCODER_STAGE = "encoder"
+#: The layout of the header; a checkpoint of another layout is refused, not misread.
+_FORMAT = 2
 
 
 def fingerprint(X: np.ndarray, params: dict[str, Any]) -> str:
@@ -93,39 +93,36 @@ def fingerprint_params(params: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
+ENCODER_STAGE, TRAINING_STAGE = "encoder", "training"
+
+
 @dataclass
 class Checkpoint:
-    """The state of a fit between two epochs of Ncut training (see the module docstring)."""
+    """A fit between two epochs of its ``stage``: its state and that stage's tensors.
 
-    network: dict[str, torch.Tensor]
-    optimizer: dict[str, Any]
-    scheduler: dict[str, Any]
-    generator: torch.Tensor
-    log: TrainingLog
-    train_indices: np.ndarray
-    sigma: float | None
-    penalty: float
-    timings: dict[str, float]
-    init_ncut: dict[str, float] = field(default_factory=dict)
-    n_clusters: NClustersChoice | None = None
-    encoder_log: EncoderLog | None = None
-
-
-@dataclass
-class EncoderCheckpoint:
-    """The state of a fit between two epochs of the autoencoder's training.
-
-    ``rng_state`` is the numpy generator's state when the autoencoder's training began
-    (it draws nothing, so the stages after it continue from that state).
+    Attributes
+    ----------
+    state : FitState
+    stage : {"encoder", "training"}
+        The autoencoder's training, or the warm start and Ncut training.
+    network : dict of str to Tensor
+        The autoencoder's weights (encoder stage) or the membership network's.
+    optimizer, scheduler : dict
+        Adam's state and its learning-rate schedule.
+    generator : Tensor
+        The torch generator's state.
+    rng_state : dict or None
+        Encoder stage: the numpy generator's state when the autoencoder's training began (it
+        draws nothing, so the stages after it continue from that state).
     """
 
+    state: FitState
+    stage: str
     network: dict[str, torch.Tensor]
     optimizer: dict[str, Any]
     scheduler: dict[str, Any]
     generator: torch.Tensor
-    rng_state: dict[str, Any]
-    log: EncoderLog
-    train_indices: np.ndarray
+    rng_state: dict[str, Any] | None = None
 
 
 def _flatten_optimizer(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -153,36 +150,28 @@ def _unflatten_optimizer(tensors: dict[str, torch.Tensor], meta: dict[str, Any])
     return {"state": state, "param_groups": meta["param_groups"]}
 
 
-def write_checkpoint(
-    path: str | os.PathLike[str], key: str, ckpt: Checkpoint | EncoderCheckpoint
-) -> None:
+def write_checkpoint(path: str | os.PathLike[str], key: str, ckpt: Checkpoint) -> None:
     """Write ``ckpt`` to ``path`` atomically, under the fingerprint ``key``."""
     opt_tensors, opt_meta = _flatten_optimizer(ckpt.optimizer)
     tensors = {f"network.{k}": v for k, v in ckpt.network.items()}
     tensors.update(opt_tensors)
     tensors["generator"] = ckpt.generator
-    tensors["train_indices"] = torch.from_numpy(np.asarray(ckpt.train_indices, dtype=np.int64))
+    tensors["train_indices"] = torch.from_numpy(
+        np.asarray(ckpt.state.train_indices, dtype=np.int64))
     header: dict[str, Any] = {
         "estimator": _KIND,
+        "format": _FORMAT,
         "fingerprint": key,
+        "stage": ckpt.stage,
+        "state": ckpt.state.to_json(),
         "optimizer": opt_meta,
         "scheduler": ckpt.scheduler,
-        "log": asdict(ckpt.log),
+        "rng_state": ckpt.rng_state,
     }
-    if isinstance(ckpt, EncoderCheckpoint):
-        header.update(stage=_ENCODER_STAGE, rng_state=ckpt.rng_state)
-    else:
-        header.update(
-            timings=ckpt.timings, sigma=ckpt.sigma, penalty=ckpt.penalty, init_ncut=ckpt.init_ncut,
-            n_clusters=None if ckpt.n_clusters is None else ckpt.n_clusters.to_json(),
-            encoder_log=None if ckpt.encoder_log is None else asdict(ckpt.encoder_log),
-        )
     save_tensors(path, tensors, header)
 
 
-def read_checkpoint(
-    path: str | os.PathLike[str], key: str
-) -> Checkpoint | EncoderCheckpoint | None:
+def read_checkpoint(path: str | os.PathLike[str], key: str) -> Checkpoint | None:
     """The checkpoint at ``path``, None when there is none; an error when it is not for ``key``.
 
     Raises
@@ -190,8 +179,9 @@ def read_checkpoint(
     FileNotFoundError
         If the directory of ``path`` does not exist (checked before any work is done).
     ModelFileError
-        If the file is damaged, is not a checkpoint, or was written for other data or
-        parameters (its fingerprint differs from ``key``).
+        If the file is damaged, is not a checkpoint, was written by a version of neuncut with
+        another checkpoint layout, or for other data or parameters (its fingerprint differs
+        from ``key``).
     """
     path = Path(path)
     where = f"checkpoint={str(path)!r}"
@@ -205,33 +195,26 @@ def read_checkpoint(
         raise ModelFileError(f"{where}: {err}") from None
     if header.get("estimator") != _KIND:
         raise ModelFileError(f"{where} is a neuncut file but not a training checkpoint")
+    if header.get("format") != _FORMAT:
+        raise ModelFileError(
+            f"{where} has checkpoint layout {header.get('format', 1)}, this version of neuncut"
+            f" reads layout {_FORMAT}; delete it to start afresh"
+        )
     if header.get("fingerprint") != key:
         raise ModelFileError(
             f"{where} was written by a fit on other data or with other parameters; delete it"
             " to start afresh, or pass another path"
         )
-    common = dict(
+    return Checkpoint(
+        state=FitState.from_json(header["state"], tensors["train_indices"].numpy()),
+        stage=header["stage"],
         network={
             k.removeprefix("network."): v for k, v in tensors.items() if k.startswith("network.")
         },
         optimizer=_unflatten_optimizer(tensors, header["optimizer"]),
         scheduler=header["scheduler"],
         generator=tensors["generator"],
-        train_indices=tensors["train_indices"].numpy(),
-    )
-    if header.get("stage") == _ENCODER_STAGE:
-        return EncoderCheckpoint(**common, rng_state=header["rng_state"],
-                                 log=EncoderLog(**header["log"]))
-    encoder_log = header.get("encoder_log")
-    return Checkpoint(
-        **common,
-        log=TrainingLog(**header["log"]),
-        timings=dict(header["timings"]),
-        sigma=header["sigma"],
-        penalty=float(header["penalty"]),
-        init_ncut=dict(header.get("init_ncut", {})),
-        n_clusters=NClustersChoice.from_json(header.get("n_clusters")),
-        encoder_log=None if encoder_log is None else EncoderLog(**encoder_log),
+        rng_state=header["rng_state"],
     )
 
 
@@ -239,22 +222,24 @@ class FitCheckpoint:
     """The checkpoint of one ``fit``: where it is written, and the state it resumes from.
 
     ``FitCheckpoint.open(None, ...)`` is the fit without a checkpoint: nothing is read,
-    written or deleted.
+    written or deleted. Each training loop gets its writer (:meth:`encoder_writer`,
+    :meth:`training_writer`): a callback that stores the fit's state and the loop's tensors
+    after every epoch.
 
     Parameters
     ----------
     path : str, os.PathLike or None
     key : str
         The fit's :func:`fingerprint`.
-    saved : Checkpoint, EncoderCheckpoint or None
-        The state found at ``path`` when the fit started, None for a fresh start.
+    saved : Checkpoint or None
+        The checkpoint found at ``path`` when the fit started, None for a fresh start.
     """
 
     def __init__(
         self,
         path: str | os.PathLike[str] | None,
         key: str = "",
-        saved: Checkpoint | EncoderCheckpoint | None = None,
+        saved: Checkpoint | None = None,
     ) -> None:
         self.path, self.key, self.saved = path, key, saved
 
@@ -281,82 +266,74 @@ class FitCheckpoint:
         key = fingerprint(X, fingerprint_params(params))
         return cls(path, key, read_checkpoint(path, key))
 
-    @property
-    def resuming(self) -> bool:
-        """Whether the fit continues a killed one from its warm start or Ncut training."""
-        return isinstance(self.saved, Checkpoint)
+    def state(self, start: Callable[[], FitState]) -> FitState:
+        """The saved fit's state, or ``start()`` (a fresh one) when there is none."""
+        return start() if self.saved is None else self.saved.state
 
-    @property
-    def encoder_state(self) -> EncoderCheckpoint | None:
-        """The autoencoder's state when the fit was killed during its training, else None."""
-        return self.saved if isinstance(self.saved, EncoderCheckpoint) else None
+    def saved_stage(self, stage: str) -> Checkpoint | None:
+        """The saved checkpoint if it was written during ``stage``, else None."""
+        return self.saved if self.saved is not None and self.saved.stage == stage else None
+
+    def restore(
+        self,
+        module: nn.Module,
+        generators: tuple[torch.Generator, np.random.Generator],
+        stage: str,
+        verbose: int = 0,
+    ) -> tuple[dict, dict, Any] | None:
+        """Load ``stage``'s saved weights and generators; its (optimizer, schedule, log).
+
+        None, and nothing loaded, when the fit was not killed during ``stage``. The log is
+        the stage's in the saved state: ``encoder_log`` or ``training_log``.
+        """
+        saved = self.saved_stage(stage)
+        if saved is None:
+            return None
+        if verbose:
+            logger.info("resuming the %s stage from %s", stage, self.path)
+        module.load_state_dict(saved.network)
+        generators[0].set_state(saved.generator)
+        if saved.rng_state is not None:
+            generators[1].bit_generator.state = saved.rng_state
+        log = saved.state.encoder_log if stage == ENCODER_STAGE else saved.state.training_log
+        return saved.optimizer, saved.scheduler, log
 
     def encoder_writer(
         self,
         autoencoder: nn.Module,
         generator: torch.Generator,
         rng_state: dict[str, Any],
-        train_indices: np.ndarray,
+        state: FitState,
     ) -> Callable[[CosineAdam, EncoderLog], None] | None:
-        """The ``on_epoch_end`` callback of :func:`neuncut._encoder.train_autoencoder` that
-        writes the state after every epoch, or None without a checkpoint path."""
+        """The ``on_epoch_end`` callback of :func:`neuncut._encoder.train_autoencoder`, or
+        None without a checkpoint path."""
+        return self._writer(ENCODER_STAGE, autoencoder, generator, state, "encoder_log",
+                            rng_state)
+
+    def training_writer(
+        self, network: nn.Module, generator: torch.Generator, state: FitState
+    ) -> Callable[[CosineAdam, TrainingLog], None] | None:
+        """The ``on_epoch_end`` callback of :func:`neuncut._training.train_ncut`, or None
+        without a checkpoint path."""
+        return self._writer(TRAINING_STAGE, network, generator, state, "training_log")
+
+    def _writer(
+        self, stage: str, module: nn.Module, generator: torch.Generator, state: FitState,
+        log_field: str, rng_state: dict[str, Any] | None = None,
+    ) -> Callable[[CosineAdam, Any], None] | None:
+        """A callback ``(optimizer, log)`` that records ``log`` as ``state.<log_field>`` and
+        writes the checkpoint of ``stage``."""
         if self.path is None:
             return None
         path, key = self.path, self.key
 
-        def write(optimizer: CosineAdam, log: EncoderLog) -> None:
-            write_checkpoint(path, key, EncoderCheckpoint(
-                network={k: v.detach() for k, v in autoencoder.state_dict().items()},
-                optimizer=optimizer.state_dict(), scheduler=optimizer.schedule_state_dict(),
-                generator=generator.get_state(), rng_state=rng_state, log=log,
-                train_indices=train_indices,
-            ))
-
-        return write
-
-    def restore(
-        self, network: nn.Module, generator: torch.Generator, verbose: int = 0
-    ) -> Initialization:
-        """Load the saved network weights and batch generator; the fitted warm-start values."""
-        assert isinstance(self.saved, Checkpoint)
-        if verbose:
-            logger.info("resuming from %s after epoch %d", self.path, self.saved.log.n_iter)
-        network.load_state_dict(self.saved.network)
-        generator.set_state(self.saved.generator)
-        s = self.saved
-        return Initialization(s.sigma, s.penalty, s.init_ncut, s.timings)
-
-    @property
-    def training_state(self) -> tuple[dict, dict, TrainingLog] | None:
-        """(optimizer, scheduler, log) to resume Ncut training from, or None."""
-        if not isinstance(self.saved, Checkpoint):
-            return None
-        return self.saved.optimizer, self.saved.scheduler, self.saved.log
-
-    def writer(
-        self,
-        network: nn.Module,
-        generator: torch.Generator,
-        train_indices: np.ndarray,
-        init: Initialization,
-        choice: NClustersChoice | None = None,
-        encoder_log: EncoderLog | None = None,
-    ) -> Callable[[CosineAdam, TrainingLog], None] | None:
-        """The ``on_epoch_end`` callback of :func:`neuncut._training.train_ncut` that writes
-        the state after every epoch, or None without a checkpoint path."""
-        if self.path is None:
-            return None
-        path, key, init_ncut = self.path, self.key, dict(init.init_ncut)
-
-        def write(optimizer: CosineAdam, log: TrainingLog) -> None:
-            state = {k: v.detach() for k, v in network.state_dict().items()}
+        def write(optimizer: CosineAdam, log: Any) -> None:
+            setattr(state, log_field, log)
             write_checkpoint(path, key, Checkpoint(
-                network=state, optimizer=optimizer.state_dict(),
-                scheduler=optimizer.schedule_state_dict(), generator=generator.get_state(),
-                log=log,
-                train_indices=train_indices, sigma=init.sigma, penalty=init.penalty,
-                timings=dict(init.timings), init_ncut=init_ncut, n_clusters=choice,
-                encoder_log=encoder_log,
+                state=state, stage=stage,
+                network={k: v.detach() for k, v in module.state_dict().items()},
+                optimizer=optimizer.state_dict(), scheduler=optimizer.schedule_state_dict(),
+                generator=generator.get_state(), rng_state=rng_state,
             ))
 
         return write

@@ -2,8 +2,7 @@
 
 The network's output width is the number of clusters, so the choice comes first: on a
 subsample of ``init_size`` training rows (the warm start's size), by
-:func:`neuncut.n_clusters.select_n_clusters`. A given integer passes through unchanged; a
-resumed fit takes the choice its checkpoint recorded.
+:func:`neuncut.n_clusters.select_n_clusters`. A given integer passes through unchanged.
 """
 
 from __future__ import annotations
@@ -49,9 +48,9 @@ class NClustersChoice:
 
 
 def resolve_n_clusters(
-    estimator: Any, X: torch.Tensor, rng: np.random.Generator, saved: Any = None
+    estimator: Any, X: torch.Tensor, rng: np.random.Generator
 ) -> NClustersChoice:
-    """The number of clusters of this fit: given, recorded in a checkpoint, or chosen.
+    """The number of clusters of this fit: given, or chosen.
 
     Parameters
     ----------
@@ -61,8 +60,6 @@ def resolve_n_clusters(
         The training rows.
     rng : numpy Generator
         The fit's; drawn from only when the number is chosen.
-    saved : Checkpoint or None
-        The checkpoint a fit resumes from.
 
     Returns
     -------
@@ -70,8 +67,6 @@ def resolve_n_clusters(
     """
     if estimator.n_clusters != "auto":
         return NClustersChoice(int(estimator.n_clusters))
-    if saved is not None and saved.n_clusters is not None:
-        return saved.n_clusters
 
     def choose() -> NClustersChoice:
         timings: dict[str, float] = {}

@@ -182,11 +182,13 @@ def mlp(sizes: Sequence[int], *, generator: torch.Generator | None = None) -> nn
 
 @dataclass
 class EncoderLog:
-    """Per-epoch mean reconstruction loss of the autoencoder; passes and steps taken."""
+    """Per-epoch mean reconstruction loss of the autoencoder; passes and steps taken; the
+    seconds its training took (in the fit that ran it: a resumed fit adds its own)."""
 
     loss: list[float] = field(default_factory=list)
     n_iter: int = 0
     n_steps: int = 0
+    seconds: float = 0.0
 
 
 def plateaued(losses: Sequence[float], window: int = _PLATEAU_WINDOW,

@@ -18,14 +18,16 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted
+from torch import nn
 
 from . import _io
 from ._batches import draw_subset, make_generators
-from ._checkpoint import FitCheckpoint
+from ._checkpoint import TRAINING_STAGE, FitCheckpoint
 from ._choose_k import resolve_n_clusters
 from ._diagnostics import warn_empty_clusters
 from ._distributed import local_device, map_row_slices, on_rank_zero
 from ._encoder import DEFAULT_ENCODER_LAYER_SIZES, encode
+from ._fit_state import FitState
 from ._network import (
     PREDICT_CHUNK,
     EncodedNetwork,
@@ -35,7 +37,7 @@ from ._network import (
     resolve_device,
     resolve_hidden_layer_sizes,
 )
-from ._representation import learn_representation
+from ._representation import Representation, learn_representation
 from ._timing import timed
 from ._training import objective, train_ncut
 from ._validation import PARAMETER_CONSTRAINTS, check_fit_input, check_rows, training_rows
@@ -284,53 +286,59 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         X, hidden, in_memory = check_fit_input(self, X)
         np_rng, torch_gen = make_generators(self.random_state)
         device = local_device(resolve_device(self.device))
-        resumed = FitCheckpoint.open(checkpoint, X, self.get_params())
-        if resumed.saved is not None:
-            train_idx = resumed.saved.train_indices
-        else:
-            k_min = 1 if self.n_clusters == "auto" else int(self.n_clusters)
-            train_idx = draw_subset(X.shape[0], self.train_size, k_min, np_rng)
-        Xt = torch.from_numpy(training_rows(self, X, train_idx, in_memory)).to(device)
-        rep = learn_representation(self, Xt, np_rng, torch_gen, resumed, train_idx)
-        self.encoder_layer_sizes_ = rep.layer_sizes
-        self.encoder_loss_curve_ = [] if rep.log is None else list(rep.log.loss)
+        run = FitCheckpoint.open(checkpoint, X, self.get_params())
+        k_min = 1 if self.n_clusters == "auto" else int(self.n_clusters)
+        state = run.state(lambda: FitState(draw_subset(X.shape[0], self.train_size, k_min,
+                                                       np_rng)))
+        Xt = torch.from_numpy(training_rows(self, X, state.train_indices, in_memory)).to(device)
+        rep = learn_representation(self, Xt, np_rng, torch_gen, run, state)
         Zt = rep.codes(Xt)  # what every later stage sees of the training rows
-        choice = resolve_n_clusters(self, Zt, np_rng, resumed.saved)
-        self.n_clusters_, self.n_clusters_scores_ = choice.n_clusters, choice.scores
+        if state.n_clusters is None:
+            state.n_clusters = resolve_n_clusters(self, Zt, np_rng)
+        k = state.n_clusters.n_clusters
         self.hidden_layer_sizes_ = hidden = resolve_hidden_layer_sizes(hidden, *Zt.shape)
-        head = MembershipNetwork(Zt.shape[1], hidden, self.n_clusters_, generator=torch_gen)
-        head = head.to(device)
+        head = MembershipNetwork(Zt.shape[1], hidden, k, generator=torch_gen).to(device)
         network = rep.network(head)
-        if resumed.resuming:
-            init = resumed.restore(network, torch_gen, self.verbose)
-        else:
-            settings = WarmStart.of(self, n_clusters=self.n_clusters_)
-            init = on_rank_zero(lambda: initialize(settings, head, Zt, np_rng, torch_gen),
-                                module=head, generator=torch_gen)
-            init.timings.update(rep.timings)
-        self.sigma_, self.penalty_, self.init_ncut_ = init.sigma, init.penalty, init.init_ncut
-        timings = {**init.timings, **choice.timings}
+        resume = run.restore(network, (torch_gen, np_rng), TRAINING_STAGE, self.verbose)
+        if state.init is None:
+            settings = WarmStart.of(self, n_clusters=k)
+            state.init = on_rank_zero(lambda: initialize(settings, head, Zt, np_rng, torch_gen),
+                                      module=head, generator=torch_gen)
+        init = state.init
+        timings = state.timings
         with timed(timings, "train"):
-            log = train_ncut(
-                head, Zt, graph_factory(self.affinity, self.n_neighbors, Zt)(self.sigma_),
-                penalty=self.penalty_,
+            state.training_log = train_ncut(
+                head, Zt, graph_factory(self.affinity, self.n_neighbors, Zt)(init.sigma),
+                penalty=init.penalty,
                 epochs=self.max_epochs, batch_size=self.batch_size, lr=self.learning_rate,
                 weight_decay=self.weight_decay, generator=torch_gen, tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change, verbose=self.verbose,
-                resume=resumed.training_state,
-                on_epoch_end=resumed.writer(network, torch_gen, train_idx, init, choice,
-                                            rep.log),
+                resume=resume,
+                on_epoch_end=run.training_writer(network, torch_gen, state),
             )
-        self.network_ = network.cpu().eval()
-        self.loss_curve_, self.cut_curve_, self.ortho_curve_ = log.loss, log.cut, log.ortho
-        self.n_iter_, self.n_steps_ = log.n_iter, log.n_steps
+        self._set_fitted(state, rep, network.cpu().eval())
         with timed(timings, "label"):
             self.labels_ = map_row_slices(partial(self._label, in_memory=in_memory), X)
         self.timings_ = timings
         logger.log(logging.INFO if self.verbose >= 2 else logging.DEBUG, "times %s", timings)
         warn_empty_clusters(self.labels_, self.n_clusters_)
-        resumed.finish()
+        run.finish()
         return self
+
+    def _set_fitted(self, state: FitState, rep: Representation, network: nn.Module) -> None:
+        """The fitted attributes, read from the fit's state (all of its stages settled)."""
+        assert state.n_clusters is not None and state.init is not None
+        assert state.training_log is not None
+        log = state.training_log
+        self.encoder_layer_sizes_ = rep.layer_sizes
+        self.encoder_loss_curve_ = [] if state.encoder_log is None else list(state.encoder_log.loss)
+        self.n_clusters_ = state.n_clusters.n_clusters
+        self.n_clusters_scores_ = state.n_clusters.scores
+        self.sigma_, self.penalty_ = state.init.sigma, state.init.penalty
+        self.init_ncut_ = state.init.init_ncut
+        self.network_ = network
+        self.loss_curve_, self.cut_curve_, self.ortho_curve_ = log.loss, log.cut, log.ortho
+        self.n_iter_, self.n_steps_ = log.n_iter, log.n_steps
 
     def _label(self, rows: np.ndarray, *, in_memory: bool) -> np.ndarray:
         """Labels of rows of the fitted X (validated in memory, else read in blocks)."""

@@ -11,14 +11,16 @@ training broadcast to a process group, the time it takes.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from ._checkpoint import Checkpoint, FitCheckpoint
+from ._adam import CosineAdam
+from ._checkpoint import ENCODER_STAGE, TRAINING_STAGE, FitCheckpoint
 from ._distributed import on_rank_zero
 from ._encoder import (
     AutoEncoder,
@@ -29,8 +31,8 @@ from ._encoder import (
     learns_representation,
     train_autoencoder,
 )
+from ._fit_state import FitState
 from ._network import EncodedNetwork, MembershipNetwork
-from ._timing import timed
 
 __all__ = ["Representation", "learn_representation"]
 
@@ -39,20 +41,14 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class Representation:
-    """The fit's representation: its encoder (None: the rows themselves) and its training.
+    """The fit's representation: its encoder, or None for the rows themselves.
 
     Attributes
     ----------
     encoder : Encoder or None
-    log : EncoderLog or None
-        The autoencoder's per-epoch reconstruction loss.
-    timings : dict of str to float
-        ``{"encoder": seconds}`` when an encoder was trained in this fit.
     """
 
     encoder: Encoder | None = None
-    log: EncoderLog | None = None
-    timings: dict[str, float] = field(default_factory=dict)
 
     def codes(self, X: torch.Tensor) -> torch.Tensor:
         """What the later stages see of the rows X: their codes, or X itself."""
@@ -75,10 +71,12 @@ def learn_representation(
     Xt: torch.Tensor,
     np_rng: np.random.Generator,
     torch_gen: torch.Generator,
-    resumed: FitCheckpoint,
-    train_indices: np.ndarray,
+    run: FitCheckpoint,
+    state: FitState,
 ) -> Representation:
     """Train the encoder of a fit on its training rows Xt, when the fit learns one.
+
+    Records the autoencoder's training in ``state.encoder_log``.
 
     Parameters
     ----------
@@ -90,11 +88,11 @@ def learn_representation(
     np_rng, torch_gen : generators
         The fit's. The autoencoder draws its weights and batches from ``torch_gen`` only;
         a fit resumed inside the autoencoder's training restores both generators.
-    resumed : FitCheckpoint
+    run : FitCheckpoint
         A fit resumed from the warm start or later takes the encoder's weights from it; one
         resumed inside the autoencoder's training continues that training.
-    train_indices : ndarray of int
-        Stored in the checkpoints.
+    state : FitState
+        The fit's state.
 
     Returns
     -------
@@ -104,35 +102,38 @@ def learn_representation(
         return Representation()
     sizes = check_encoder_layer_sizes(estimator.encoder_layer_sizes)
     autoencoder = AutoEncoder(Xt.shape[1], sizes, generator=torch_gen).to(Xt.device)
-    if isinstance(resumed.saved, Checkpoint):  # past the autoencoder: weights in the checkpoint
-        saved = resumed.saved.network
+    past = run.saved_stage(TRAINING_STAGE)
+    if past is not None:  # past the autoencoder: the encoder's weights are the network's
         autoencoder.encoder.load_state_dict(
-            {k.removeprefix("encoder."): v for k, v in saved.items() if k.startswith("encoder.")}
+            {k.removeprefix("encoder."): v for k, v in past.network.items()
+             if k.startswith("encoder.")}
         )
-        return Representation(autoencoder.encoder.eval(), resumed.saved.encoder_log)
-    timings: dict[str, float] = {}
-    with timed(timings, "encoder"):
-        autoencoder.encoder.set_standardization(Xt)
-        state, resume = resumed.encoder_state, None
-        if state is not None:
-            autoencoder.load_state_dict(state.network)
-            torch_gen.set_state(state.generator)
-            np_rng.bit_generator.state = state.rng_state
-            resume = (state.optimizer, state.scheduler, state.log)
-        write = resumed.encoder_writer(autoencoder, torch_gen,
-                                       dict(np_rng.bit_generator.state), train_indices)
-        if estimator.verbose:
-            logger.info("learning the representation: autoencoder %s on %d rows",
-                        (Xt.shape[1], *sizes), Xt.shape[0])
-        log = on_rank_zero(
-            lambda: train_autoencoder(
-                autoencoder, Xt, max_epochs=estimator.encoder_max_epochs,
-                generator=torch_gen, verbose=estimator.verbose, resume=resume,
-                on_epoch_end=write,
-            ),
-            module=autoencoder, generator=torch_gen,
-        )
+        return Representation(autoencoder.encoder.eval())
+    t0 = time.perf_counter()
+    autoencoder.encoder.set_standardization(Xt)
+    resume = run.restore(autoencoder, (torch_gen, np_rng), ENCODER_STAGE, estimator.verbose)
+    seconds = 0.0 if state.encoder_log is None else state.encoder_log.seconds
+    write = run.encoder_writer(autoencoder, torch_gen, dict(np_rng.bit_generator.state), state)
+
+    def on_epoch_end(optimizer: CosineAdam, log: EncoderLog) -> None:
+        log.seconds = seconds + time.perf_counter() - t0
+        if write is not None:
+            write(optimizer, log)
+
+    if estimator.verbose:
+        logger.info("learning the representation: autoencoder %s on %d rows",
+                    (Xt.shape[1], *sizes), Xt.shape[0])
+    log = on_rank_zero(
+        lambda: train_autoencoder(
+            autoencoder, Xt, max_epochs=estimator.encoder_max_epochs,
+            generator=torch_gen, verbose=estimator.verbose, resume=resume,
+            on_epoch_end=on_epoch_end,
+        ),
+        module=autoencoder, generator=torch_gen,
+    )
+    log.seconds = seconds + time.perf_counter() - t0
+    state.encoder_log = log
     if estimator.verbose:
         logger.info("autoencoder: %d epochs, loss %.4g, %.1f s", log.n_iter,
-                    log.loss[-1] if log.loss else float("nan"), timings["encoder"])
-    return Representation(autoencoder.encoder.eval(), log, timings)
+                    log.loss[-1] if log.loss else float("nan"), log.seconds)
+    return Representation(autoencoder.encoder.eval())
