@@ -1,4 +1,4 @@
-"""Tests of neuncut.network.MembershipNetwork."""
+"""Tests of the membership network (neuncut._network.MembershipNetwork)."""
 
 from __future__ import annotations
 

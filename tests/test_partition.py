@@ -1,4 +1,4 @@
-"""Tests of neuncut.embedding and neuncut.partition: the warm start's candidate partitions."""
+"""Tests of the warm start's candidate partitions (neuncut._warm_start._candidates, ._embedding)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests of neuncut.training: batches, distillation, Ncut training."""
+"""Tests of Ncut training (neuncut._training), its batches (._batches) and the distillation."""
 
 from __future__ import annotations
 

@@ -30,6 +30,7 @@ from tqdm.auto import tqdm
 
 from ._adam import CosineAdam
 from ._batches import iter_batches
+from ._standardized import Standardized
 
 __all__ = [
     "DEFAULT_ENCODER_LAYER_SIZES",
@@ -64,7 +65,7 @@ _PLATEAU_TOL = 0.01
 _ENCODE_CHUNK = 4096
 
 
-class Encoder(nn.Module):
+class Encoder(Standardized):
     r"""The encoder: ``x -> (x - mean) / scale -> [Linear -> ReLU] * (L - 1) -> Linear``.
 
     The last layer is linear: its output is the code (``layer_sizes[-1]`` numbers). The input
@@ -88,9 +89,6 @@ class Encoder(nn.Module):
     torch.Size([5, 3])
     """
 
-    mean: torch.Tensor
-    scale: torch.Tensor
-
     def __init__(
         self,
         n_features: int,
@@ -98,10 +96,7 @@ class Encoder(nn.Module):
         *,
         generator: torch.Generator | None = None,
     ) -> None:
-        super().__init__()
-        self.register_buffer("mean", torch.zeros(n_features))
-        self.register_buffer("scale", torch.ones(n_features))
-        self.layers = mlp([n_features, *layer_sizes], generator=generator)
+        super().__init__(n_features, mlp([n_features, *layer_sizes], generator=generator))
 
     def set_standardization(self, X: torch.Tensor) -> None:
         """Centre per feature and scale by the root mean square of the centred rows X."""
@@ -109,10 +104,6 @@ class Encoder(nn.Module):
         rms = float((X - mean).double().pow(2).mean().sqrt()) if X.shape[0] > 1 else 0.0
         self.mean.copy_(mean)
         self.scale.fill_(rms if rms > 0 else 1.0)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Codes of shape (n, layer_sizes[-1])."""
-        return self.layers((x - self.mean) / self.scale)
 
 
 class AutoEncoder(nn.Module):

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from ._encoder import Encoder
+from ._standardized import Standardized
 from ._streaming import is_streamed, map_row_blocks
 
 __all__ = [
@@ -34,7 +35,7 @@ __all__ = [
 PREDICT_CHUNK = 4096
 
 
-class MembershipNetwork(nn.Module):
+class MembershipNetwork(Standardized):
     r"""MLP whose softmax is the soft cluster membership, :math:`P = \mathrm{softmax}(f_\theta(x))`.
 
     ``x -> (x - mean) / scale -> [Linear -> ReLU] * len(hidden) -> Linear -> logits``.
@@ -59,9 +60,6 @@ class MembershipNetwork(nn.Module):
     torch.Size([5, 3])
     """
 
-    mean: torch.Tensor
-    scale: torch.Tensor
-
     def __init__(
         self,
         n_features: int,
@@ -70,15 +68,12 @@ class MembershipNetwork(nn.Module):
         *,
         generator: torch.Generator | None = None,
     ) -> None:
-        super().__init__()
-        self.register_buffer("mean", torch.zeros(n_features))
-        self.register_buffer("scale", torch.ones(n_features))
         sizes = [n_features, *hidden_layer_sizes]
         layers: list[nn.Module] = []
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
             layers += [_uninitialized_linear(fan_in, fan_out), nn.ReLU()]
         layers.append(_uninitialized_linear(sizes[-1], n_clusters))
-        self.layers = nn.Sequential(*layers)
+        super().__init__(n_features, nn.Sequential(*layers))
         self.reset_parameters(generator)
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
@@ -98,11 +93,6 @@ class MembershipNetwork(nn.Module):
         scale = torch.where(scale > 0, scale, torch.ones_like(scale))
         self.mean.copy_(mean)
         self.scale.copy_(scale)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Cluster logits of shape (n, n_clusters)."""
-        return self.layers((x - self.mean) / self.scale)
-
 
 class EncodedNetwork(nn.Module):
     """The membership network of a learned representation: an encoder, then a head.
