@@ -58,7 +58,7 @@ $(PEERS_VENV)/.installed: Makefile | install
 	$(PEERS_VENV)/bin/pip install -q "$(TORCH_SPEC)" torchvision==0.28.0 spectralnet==1.1.0 ncut-pytorch==3.2.0
 	touch $@
 
-# The benchmark grid of neuncut against the peers, then its report (benchmarks/RESULTS.md).
+# The benchmark grid of neuncut against the peers, then its report (benchmarks/results/RESULTS.md).
 bench: install bench-install
 	$(BIN)/python -m benchmarks.run --methods neuncut kmeans sklearn-spectral ncut-pytorch --seeds $(BENCH_SEEDS)
 	$(BIN)/python -m benchmarks.run --methods neuncut-paper --seeds 0

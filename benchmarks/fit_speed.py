@@ -24,7 +24,8 @@ imports and first-call costs (until e2abdf3, torch.optim's import of ``torch._dy
 
 ``--load`` runs the neuncut cases with N <= 20 000 and D <= 50, and ``mnist-20k``, a second
 time beside one busy process (a Python loop on one core), and reports the ratio. Records are
-appended to ``benchmarks/fit_speed.jsonl`` with the label; ``FIT_SPEED.md`` shows every label.
+appended to ``benchmarks/results/fit_speed.jsonl`` with the label; ``FIT_SPEED.md`` beside them
+shows every label (the latest run of each key ``fit_speed`` of :data:`benchmarks.records.KEYS`).
 """
 
 from __future__ import annotations
@@ -41,10 +42,11 @@ from typing import Any
 import numpy as np
 
 from benchmarks.environment import git_output, git_state, jsonable, machine_info
+from benchmarks.records import RESULTS_DIR, RecordWriter
 
 HERE = Path(__file__).resolve().parent
-RECORDS = HERE / "fit_speed.jsonl"
-REPORT = HERE / "FIT_SPEED.md"
+RECORDS = RESULTS_DIR / "fit_speed.jsonl"
+REPORT = RESULTS_DIR / "FIT_SPEED.md"
 METHODS = ("neuncut", "spectral", "genie", "kmeans")
 SIZES = (300, 3_000, 20_000, 100_000)
 DIMS = (2, 50, 500)
@@ -178,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="one small case (a smoke test)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per fit")
     parser.add_argument("--records", type=Path, default=RECORDS,
-                        help="JSON lines to append to; FIT_SPEED.md is written beside it")
+                        help="record file to append to; FIT_SPEED.md is written beside it")
     parser.add_argument("--report", action="store_true", help="only rewrite the report")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -187,23 +189,24 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(jsonable(work(case, method, mode == ["quick"]))))
         return 0
     if not args.report:
+        records = RecordWriter(args.records)
         context = {"label": args.label, "git": git_state(), "machine": machine_info(),
                    "date": time.strftime("%Y-%m-%d")}
         cases = args.cases or all_cases(args.quick)
         for case in cases:
             for method in args.methods:
-                _record(args, context, case, method, loaded=False)
+                _record(args, records, context, case, method, loaded=False)
         if args.load and "neuncut" in args.methods:
             for case in filter(under_load, cases):
-                _record(args, context, case, "neuncut", loaded=True)
+                _record(args, records, context, case, "neuncut", loaded=True)
     from benchmarks.fit_speed_report import write_report
 
     write_report(args.records, args.records.parent / REPORT.name)
     return 0
 
 
-def _record(args: argparse.Namespace, context: dict[str, Any], case: str, method: str,
-            loaded: bool) -> None:
+def _record(args: argparse.Namespace, records: RecordWriter, context: dict[str, Any],
+            case: str, method: str, loaded: bool) -> None:
     """Run one fit (beside a busy process if ``loaded``) and append its record."""
     busy = busy_process() if loaded else None
     try:
@@ -213,8 +216,7 @@ def _record(args: argparse.Namespace, context: dict[str, Any], case: str, method
             busy.kill()
             busy.wait()
     record = {**context, "case": case, "method": method, "loaded": loaded, **result}
-    with args.records.open("a") as f:
-        f.write(json.dumps(jsonable(record)) + "\n")
+    records.write(jsonable(record))
     shown = f"{result['fit_s']:.2f} s" if result["status"] == "ok" else result["status"]
     print(f"{case:>18} {method:>9}{' (load)' if loaded else '':7} {shown}", flush=True)
 

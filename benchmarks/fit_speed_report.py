@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from benchmarks.environment import describe_machine
+from benchmarks.records import latest, read_records
 
 STAGES = ("init", "init/graph_check", "init/knn", "init/spectral", "init/layout", "init/kmeans",
           "init/distill", "init/penalty", "train", "label")
 PEERS = ("spectral", "genie", "kmeans")
-
-
-def latest(records: list[dict[str, Any]]) -> dict[tuple[str, str, str, bool], dict[str, Any]]:
-    """The last record of every (label, case, method, loaded)."""
-    return {(r["label"], r["case"], r["method"], r["loaded"]): r for r in records}
 
 
 def _s(record: dict[str, Any] | None) -> str:
@@ -91,14 +86,14 @@ def comparison(labels: list[str], cases: list[str], last: dict) -> list[str]:
 
 def write_report(records_path: Path, report_path: Path) -> None:
     """Rewrite the report from every record."""
-    records = [json.loads(line) for line in records_path.read_text().splitlines() if line]
-    last = latest(records)
+    records = read_records(records_path)
+    last = latest(records, "fit_speed")  # the last record of every (label, case, method, loaded)
     labels = list(dict.fromkeys(r["label"] for r in records))
     cases = list(dict.fromkeys(r["case"] for r in records))
     lines = ["# Fit speed", "",
              "Written by `python -m benchmarks.fit_speed` (see its docstring for the cases and "
-             "methods) from `benchmarks/fit_speed.jsonl`. Times are wall-clock seconds on the "
-             "machine named under each run.", ""]
+             "methods) from `benchmarks/results/fit_speed.jsonl`. Times are wall-clock seconds "
+             "on the machine named under each run.", ""]
     if len(labels) > 1:
         lines += comparison(labels, cases, last)
     for label in labels:

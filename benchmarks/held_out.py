@@ -3,8 +3,9 @@
 ``python -m benchmarks.held_out --label NAME`` fits ``NeuNcut(k, random_state=seed)`` on each
 held-out shape of :func:`benchmarks.warm_start_candidates.held_out_sets` (shapes drawn with
 other seeds, sizes and kinds than the development suite's), seeds 0-2, one BLAS and torch
-thread, and appends one line per fit to ``benchmarks/held_out.jsonl`` (NCA, fit seconds, the
-warm start's candidate cuts). ``--report`` prints a table of mean NCA per set and label.
+thread, and appends one record per fit to ``benchmarks/results/held_out.jsonl`` (NCA, fit
+seconds, the warm start's candidate cuts). ``--report`` prints a table of mean NCA per set and
+label (the latest run of each label, set and seed).
 Labels are read only to score. Run it from the checkout to measure, or with another
 checkout's ``src`` first on ``PYTHONPATH`` to measure that version under the same label rules.
 """
@@ -12,7 +13,6 @@ checkout's ``src`` first on ``PYTHONPATH`` to measure that version under the sam
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 import warnings
@@ -21,12 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "held_out.jsonl"
+from benchmarks.records import RESULTS_DIR, RecordWriter, latest, read_records
+
+RESULTS = RESULTS_DIR / "held_out.jsonl"
 
 
 def fit_all(label: str, seeds: list[int], results: Path) -> None:
-    """Fit every held-out shape for every seed; one JSON line per fit to ``results``."""
+    """Fit every held-out shape for every seed; one record per fit to ``results``."""
     import torch
     from threadpoolctl import threadpool_limits
 
@@ -37,22 +38,21 @@ def fit_all(label: str, seeds: list[int], results: Path) -> None:
     threadpool_limits(1)
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")  # DegenerateGraphWarning on the outlier groups
-    with results.open("a") as f:
-        for name, (X, y) in held_out_sets().items():
-            X = np.asarray(X, dtype=np.float32)
-            scored = y >= 0
-            k = len(set(y[scored].tolist()))
-            for seed in seeds:
-                t0 = time.perf_counter()
-                model = neuncut.NeuNcut(k, random_state=seed).fit(X)
-                line = {"label": label, "set": name, "seed": seed, "version": neuncut.__version__,
-                        "nca": normalized_clustering_accuracy(y[scored], model.labels_[scored]),
-                        "fit_s": round(time.perf_counter() - t0, 2),
-                        "init_ncut": model.init_ncut_}
-                f.write(json.dumps(line) + "\n")
-                f.flush()
-                print(f"{label} {name} seed {seed}: NCA {line['nca']:.3f} fit {line['fit_s']} s",
-                      flush=True)
+    records = RecordWriter(results)
+    for name, (X, y) in held_out_sets().items():
+        X = np.asarray(X, dtype=np.float32)
+        scored = y >= 0
+        k = len(set(y[scored].tolist()))
+        for seed in seeds:
+            t0 = time.perf_counter()
+            model = neuncut.NeuNcut(k, random_state=seed).fit(X)
+            line = {"label": label, "set": name, "seed": seed, "version": neuncut.__version__,
+                    "nca": normalized_clustering_accuracy(y[scored], model.labels_[scored]),
+                    "fit_s": round(time.perf_counter() - t0, 2),
+                    "init_ncut": model.init_ncut_}
+            records.write(line)
+            print(f"{label} {name} seed {seed}: NCA {line['nca']:.3f} fit {line['fit_s']} s",
+                  flush=True)
 
 
 def report(rows: list[dict]) -> str:
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.label:
             p.error("--label is required unless --report")
         fit_all(args.label, args.seeds, args.results)
-    print(report([json.loads(line) for line in args.results.open()]))
+    print(report(list(latest(read_records(args.results), "held_out").values())))
     return 0
 
 

@@ -2,7 +2,7 @@
 
     python -m benchmarks.n_clusters               # suite sets, seeds 0-2; null sets; report
     python -m benchmarks.n_clusters --mnist       # also MNIST (protocols A, B), Fashion (B)
-    python -m benchmarks.n_clusters --report      # benchmarks/N_CLUSTERS.md from the results
+    python -m benchmarks.n_clusters --report      # results/N_CLUSTERS.md from the records
 
 Methods, each choosing k itself (at most 20): ``neuncut-auto`` (``NeuNcut(n_clusters="auto")``,
 every other parameter at its default), ``hdbscan`` (scikit-learn's, its defaults),
@@ -10,14 +10,15 @@ every other parameter at its default), ``hdbscan`` (scikit-learn's, its defaults
 ``silhouette-kmeans`` (the k-means of the best silhouette): :mod:`benchmarks.choose_k_peers`.
 
 * The development suite's 45 sets (:mod:`benchmarks.suite_data`), through the suite's runner
-  (a fresh process per run): ``benchmarks/n_clusters.jsonl``.
+  (a fresh process per run): ``benchmarks/results/n_clusters.jsonl``.
 * Sets without cluster structure, where the right answer is one cluster (a Gaussian blob in
-  2-D and 10-D, a uniform square): ``benchmarks/n_clusters_null.jsonl``.
+  2-D and 10-D, a uniform square): ``benchmarks/results/n_clusters_null.jsonl``.
 * ``--mnist`` (``--only-mnist``): MNIST with protocols A and B of :mod:`benchmarks.run` and
   Fashion-MNIST with B (20 000 training rows of 70 000), ``NeuNcut(n_clusters="auto")``:
-  ``benchmarks/n_clusters_mnist.jsonl``.
+  ``benchmarks/results/n_clusters_mnist.jsonl``.
 
-Labels are read only to score: the true k, NCA / ARI of the labels found.
+Labels are read only to score: the true k, NCA / ARI of the labels found. The report takes
+the latest run of each key (``n_clusters`` of :data:`benchmarks.records.KEYS`; MNIST: ``run``).
 """
 
 from __future__ import annotations
@@ -33,14 +34,14 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.records import RESULTS_DIR, RecordWriter, latest, read_records
 from benchmarks.suite_data import SETS
 from benchmarks.suite_worker import make_estimator
 
-BENCH_DIR = Path(__file__).resolve().parent
-RESULTS = BENCH_DIR / "n_clusters.jsonl"
-NULL_RESULTS = BENCH_DIR / "n_clusters_null.jsonl"
-MNIST_RESULTS = BENCH_DIR / "n_clusters_mnist.jsonl"
-REPORT = BENCH_DIR / "N_CLUSTERS.md"
+RESULTS = RESULTS_DIR / "n_clusters.jsonl"
+NULL_RESULTS = RESULTS_DIR / "n_clusters_null.jsonl"
+MNIST_RESULTS = RESULTS_DIR / "n_clusters_mnist.jsonl"
+REPORT = RESULTS_DIR / "N_CLUSTERS.md"
 METHODS = ("neuncut-auto", "hdbscan", "eigengap-spectral", "silhouette-kmeans")
 WARNING = "NoClearStructureWarning"
 SEEDS = (0, 1, 2)
@@ -55,27 +56,27 @@ def null_sets() -> dict[str, np.ndarray]:
 
 
 def run_null(seeds: tuple[int, ...], path: Path) -> None:
-    """Each method's number of clusters on :func:`null_sets`, one JSON line per run."""
+    """Each method's number of clusters on :func:`null_sets`, one record per run."""
     import torch
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
     torch.set_num_threads(1)
-    with path.open("a") as f:
-        for name, X in null_sets().items():
-            for seed in seeds:
-                for method in METHODS:
-                    model = make_estimator(method, 1, seed, {})
-                    t0 = time.perf_counter()
-                    with warnings.catch_warnings(record=True) as caught:
-                        warnings.simplefilter("always")
-                        labels = np.asarray(model.fit_predict(X.astype(np.float32)))
-                    found = len(np.unique(labels[labels >= 0])) + bool((labels < 0).any())
-                    line = {"dataset": name, "method": method, "seed": seed,
-                            "n_clusters_found": int(found), "fit_s": time.perf_counter() - t0,
-                            "warnings": sorted({w.category.__name__ for w in caught})}
-                    print(json.dumps(line), flush=True)
-                    f.write(json.dumps(line) + "\n")
+    records = RecordWriter(path)
+    for name, X in null_sets().items():
+        for seed in seeds:
+            for method in METHODS:
+                model = make_estimator(method, 1, seed, {})
+                t0 = time.perf_counter()
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    labels = np.asarray(model.fit_predict(X.astype(np.float32)))
+                found = len(np.unique(labels[labels >= 0])) + bool((labels < 0).any())
+                line = {"dataset": name, "method": method, "seed": seed,
+                        "n_clusters_found": int(found), "fit_s": time.perf_counter() - t0,
+                        "warnings": sorted({w.category.__name__ for w in caught})}
+                print(json.dumps(line), flush=True)
+                records.write(line)
 
 
 def run_mnist(seeds: tuple[int, ...]) -> None:
@@ -90,17 +91,6 @@ def run_mnist(seeds: tuple[int, ...]) -> None:
 
 
 # ------------------------------------------------------------------------------------ report
-def _read(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    return [json.loads(raw) for raw in path.read_text().splitlines() if raw.strip()]
-
-
-def _latest(records: list[dict[str, Any]]) -> dict[tuple[str, str, int], dict[str, Any]]:
-    """The newest line of each (method, set, seed)."""
-    return {(r["method"], r["dataset"], r["seed"]): r for r in records}
-
-
 def _ks(values: list[int]) -> str:
     """``3`` when every seed agrees, else ``3/3/4``."""
     return str(values[0]) if len(set(values)) == 1 else "/".join(map(str, values))
@@ -112,7 +102,7 @@ def _warned(record: dict[str, Any]) -> bool:
 
 
 def suite_section(records: list[dict[str, Any]]) -> list[str]:
-    runs = {key: r for key, r in _latest(records).items() if r.get("status") == "ok"}
+    runs = {key: r for key, r in latest(records, "n_clusters").items() if r.get("status") == "ok"}
     methods = [m for m in METHODS if any(key[0] == m for key in runs)]
     by_set: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     for (method, dataset, _seed), r in sorted(runs.items(), key=lambda kv: kv[0][2]):
@@ -166,7 +156,7 @@ def suite_section(records: list[dict[str, Any]]) -> list[str]:
 def null_section(records: list[dict[str, Any]]) -> list[str]:
     if not records:
         return []
-    runs = _latest(records)
+    runs = latest(records, "n_clusters")
     names = list(dict.fromkeys(r["dataset"] for r in records))
     methods = [m for m in METHODS if any(key[0] == m for key in runs)]
     lines = ["## No cluster structure", "",
@@ -185,7 +175,8 @@ def null_section(records: list[dict[str, Any]]) -> list[str]:
 
 
 def mnist_section(records: list[dict[str, Any]]) -> list[str]:
-    ok = [r for r in records if r.get("status", "ok") == "ok" and "metrics" in r]
+    ok = [r for r in latest(records, "run").values()
+          if r.get("status", "ok") == "ok" and "metrics" in r]
     if not ok:
         return []
     lines = ["## MNIST and Fashion-MNIST (70 000 rows, 20 000 trained)", "",
@@ -200,16 +191,16 @@ def mnist_section(records: list[dict[str, Any]]) -> list[str]:
 
 
 def render() -> str:
-    records = _read(RESULTS)
+    records = read_records(RESULTS)
     commits = sorted({r.get("commit", "?")[:7] for r in records})
     lines = ["# Choosing the number of clusters without labels", "",
              "Generated by `python -m benchmarks.n_clusters --report` from "
-             "`benchmarks/n_clusters.jsonl`, `n_clusters_null.jsonl` and "
+             "`benchmarks/results/n_clusters.jsonl`, `n_clusters_null.jsonl` and "
              f"`n_clusters_mnist.jsonl` (commits {', '.join(commits)}). Methods and protocol: "
              "the docstring of `benchmarks/n_clusters.py`.", ""]
     lines += suite_section(records) + [""]
-    lines += null_section(_read(NULL_RESULTS)) + [""]
-    lines += mnist_section(_read(MNIST_RESULTS))
+    lines += null_section(read_records(NULL_RESULTS)) + [""]
+    lines += mnist_section(read_records(MNIST_RESULTS))
     return "\n".join(lines).rstrip() + "\n"
 
 

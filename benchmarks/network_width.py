@@ -4,8 +4,9 @@
 ``NeuNcut(k, random_state=seed, hidden_layer_sizes=w)`` on 20 000-row versions of the
 development suite's shapes (2 or 3 features), a 20-cluster Gaussian mixture in 50-D, and
 20 000 MNIST and Fashion-MNIST images through PCA to 50 dimensions, one BLAS and torch thread,
-and appends one line per fit to ``benchmarks/network_width.jsonl`` (NCA, fit seconds, the
-fit's stage times). ``--report`` prints mean NCA and fit seconds per set and width.
+and appends one record per fit to ``benchmarks/results/network_width.jsonl`` (NCA, fit seconds,
+the fit's stage times). ``--report`` prints mean NCA and fit seconds per set and width (the
+latest run of each set, seed and width).
 
 The development suite stops at 10 000 rows, where ``"auto"`` is (128, 128) anyway; above it
 the paper's (512, 512) was measured only on MNIST's 500 scattering features (where 128 units
@@ -26,8 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "network_width.jsonl"
+from benchmarks.records import RESULTS_DIR, RecordWriter, latest, read_records
+
+RESULTS = RESULTS_DIR / "network_width.jsonl"
 N_ROWS = 20_000
 
 
@@ -71,7 +73,7 @@ def sets() -> dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]]:
 
 def fit_all(names: list[str], widths: list[tuple[int, ...]], seeds: list[int],
             results: Path) -> None:
-    """Fit every set, seed and width; one JSON line per fit to ``results``."""
+    """Fit every set, seed and width; one record per fit to ``results``."""
     import torch
     from threadpoolctl import threadpool_limits
 
@@ -85,6 +87,7 @@ def fit_all(names: list[str], widths: list[tuple[int, ...]], seeds: list[int],
     neuncut.NeuNcut(3, random_state=0).fit(np.random.default_rng(0).normal(size=(200, 2)))
     loaders = sets()
     commit = git_state().get("commit")
+    records = RecordWriter(results)
     for name in names:
         X, y = loaders[name]()
         k = len(np.unique(y))
@@ -98,13 +101,12 @@ def fit_all(names: list[str], widths: list[tuple[int, ...]], seeds: list[int],
                        "timings": {s: round(t, 2) for s, t in model.timings_.items()},
                        "commit": commit}
                 print(json.dumps(row), flush=True)
-                with results.open("a") as f:
-                    f.write(json.dumps(row) + "\n")
+                records.write(row)
 
 
 def report(results: Path) -> str:
     """Mean NCA and fit seconds per set and width (over the seeds), as a Markdown table."""
-    rows = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
+    rows = list(latest(read_records(results), "network_width").values())
     cells: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
     for r in rows:
         cells[r["set"], "x".join(map(str, r["width"]))].append((r["nca"], r["fit_s"]))

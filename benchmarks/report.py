@@ -1,4 +1,4 @@
-"""Turn the result lines into ``benchmarks/RESULTS.md`` and ``benchmarks/results.png``.
+"""Turn the result lines into ``benchmarks/results/RESULTS.md`` and ``results.png`` beside it.
 
 ``python -m benchmarks.report [--results FILE] [--out FILE.md] [--plot FILE.png]``
 
@@ -6,13 +6,12 @@ One table per (protocol, data set, quick or full): mean +- std over seeds of eac
 ACC/NMI/ARI on all rows and on the rows it never trained on, fit and predict seconds, peak
 memory and the number of seeds; a method whose runs all failed gets a row "could not run:
 <reason>". When a (protocol, data set, method, seed) was run several times, the latest line
-counts.
+counts (the key ``run`` of :data:`benchmarks.records.KEYS`).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import statistics
 import sys
@@ -22,8 +21,8 @@ from typing import Any
 
 from benchmarks.environment import describe_machine, repo_relative
 from benchmarks.grid import METHODS, PROTOCOLS
+from benchmarks.records import RESULTS_DIR, latest, read_records
 
-BENCH_DIR = Path(__file__).resolve().parent
 COLUMNS = (
     "ACC all",
     "NMI all",
@@ -39,14 +38,8 @@ COLUMNS = (
 
 
 def read_lines(path: Path) -> list[dict[str, Any]]:
-    """The JSON lines of ``path``, the latest per (protocol, data set, label, seed, quick)."""
-    latest: dict[tuple, dict[str, Any]] = {}
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        if raw.strip():
-            line = json.loads(raw)
-            key = (line["protocol"], line["dataset"], line["label"], line["seed"], line["quick"])
-            latest[key] = line
-    return list(latest.values())
+    """The records of ``path``, the latest per (protocol, data set, label, seed, quick)."""
+    return list(latest(read_records(path), "run").values())
 
 
 def _mean_std(values: list[float | None], digits: int) -> str:
@@ -250,7 +243,7 @@ def ablation_section(lines: list[dict[str, Any]]) -> list[str]:
 
 def render(lines: list[dict[str, Any]], *, title: str = "Benchmark results",
            command: str = "python -m benchmarks.report",
-           source: str = "benchmarks/results.jsonl") -> str:
+           source: str = "benchmarks/results/results.jsonl") -> str:
     """The whole RESULTS.md text: ``title``, the ``command`` that wrote it and the ``source``
     of its lines."""
     groups: dict[tuple[str, str, bool], list[dict[str, Any]]] = defaultdict(list)
@@ -314,9 +307,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks.report", description=__doc__.split("\n")[0]
     )
-    p.add_argument("--results", type=Path, default=BENCH_DIR / "results.jsonl")
-    p.add_argument("--out", type=Path, default=BENCH_DIR / "RESULTS.md")
-    p.add_argument("--plot", type=Path, default=BENCH_DIR / "results.png")
+    p.add_argument("--results", type=Path, default=RESULTS_DIR / "results.jsonl")
+    p.add_argument("--out", type=Path, default=RESULTS_DIR / "RESULTS.md")
+    p.add_argument("--plot", type=Path, default=RESULTS_DIR / "results.png")
     p.add_argument("--title", default="Benchmark results", help="the page's heading")
     args = p.parse_args(argv)
     lines = read_lines(args.results)

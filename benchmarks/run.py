@@ -1,12 +1,12 @@
 """Run the benchmark grid: ``python -m benchmarks.run [options]``.
 
 Each (protocol, data set, method, seed) runs in a fresh worker process
-(:mod:`benchmarks.worker`) and appends one JSON line to the results file (default
-``benchmarks/results.jsonl``): the run's parameters, ACC/NMI/ARI on all rows, on the trained
-rows and on the unseen rows, fit and predict times, peak memory (``ru_maxrss`` of the worker
-process), library versions, the git commit and the machine. A run that fails or times out
-writes a line with its error instead of metrics. ``python -m benchmarks.report`` turns the
-lines into ``benchmarks/RESULTS.md``.
+(:mod:`benchmarks.worker`) and appends one record (:mod:`benchmarks.records`) to the results
+file (default ``benchmarks/results/results.jsonl``): the run's parameters, ACC/NMI/ARI on all
+rows, on the trained rows and on the unseen rows, fit and predict times, peak memory
+(``ru_maxrss`` of the worker process), library versions, the git commit and the machine. A
+run that fails or times out writes a line with its error instead of metrics. ``python -m
+benchmarks.report`` turns the lines into ``benchmarks/results/RESULTS.md``.
 
 Examples
 --------
@@ -56,11 +56,12 @@ from benchmarks.grid import (
     build_grid,
     parse_variant,
 )
+from benchmarks.records import RESULTS_DIR, RecordWriter
 
 BENCH_DIR = Path(__file__).resolve().parent
-DEFAULT_RESULTS = BENCH_DIR / "results.jsonl"
+DEFAULT_RESULTS = RESULTS_DIR / "results.jsonl"
 #: Quick (smoke) runs go elsewhere by default, to keep them out of the committed results.
-QUICK_RESULTS = BENCH_DIR / "results-quick.jsonl"
+QUICK_RESULTS = RESULTS_DIR / "results-quick.jsonl"
 DEFAULT_PEERS_PYTHON = BENCH_DIR / ".venv-peers" / "bin" / "python"
 SCHEMA_VERSION = 1
 
@@ -80,8 +81,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--results",
         type=Path,
         default=None,
-        help="JSON-lines file to append to (default benchmarks/results.jsonl; "
-        "with --quick benchmarks/results-quick.jsonl)",
+        help="record file to append to (default benchmarks/results/results.jsonl; "
+        "with --quick benchmarks/results/results-quick.jsonl)",
     )
     p.add_argument(
         "--quick", action="store_true", help="tiny smoke run: 2000 rows, 1000 trained, 2 epochs"
@@ -208,13 +209,6 @@ def make_line(result: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def append_line(path: Path, line: dict[str, Any]) -> None:
-    """Append one JSON line to ``path`` (created with its folder if missing)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as f:
-        f.write(json.dumps(line, sort_keys=False) + "\n")
-
-
 def _summary(line: dict[str, Any]) -> str:
     """One progress line for the console."""
     if line["status"] != "ok":
@@ -241,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine_info(),
     }
     print(f"{len(specs)} runs -> {args.results}", flush=True)
+    records = RecordWriter(args.results)
     with tempfile.TemporaryDirectory(prefix="neuncut-bench-data-") as data_dir:
         for i, spec in enumerate(specs, 1):
             head = (
@@ -251,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
             git = git_state()
             result = run_worker(spec, Path(data_dir), args.timeout)
             line = make_line(result, {**context, "git": git})
-            append_line(args.results, line)
+            records.write(line)
             print(f"{head}: {_summary(line)} ({line.get('wall_s', 0):.0f}s)", flush=True)
     return 0
 

@@ -2,6 +2,7 @@
 
     python -m benchmarks.scale                      # both data sets, N = 1e5, 1e6, 1e7 (~15 min)
     python -m benchmarks.scale --quick              # a smoke test (N = 2e3, 1e4; seconds)
+    python -m benchmarks.scale --report             # SCALE.md and scale.png from the records
 
 Data sets (written chunk by chunk to ``.npy`` files in a temporary folder, or ``--data-dir``;
 never held in memory):
@@ -18,8 +19,9 @@ training reads only the 20 000 sampled rows and ``labels_`` is computed by readi
 once in blocks. Memory is sampled every 20 ms from ``/proc/self/status`` during fit and
 labelling: ``RssAnon`` (the process's own memory) and ``VmHWM`` (peak resident set, which
 also counts the pages of the memory-mapped input the kernel keeps resident; those are page
-cache, reclaimable). Writes ``benchmarks/SCALE.md``, ``benchmarks/scale.png`` and appends to
-``benchmarks/scale.jsonl``.
+cache, reclaimable). Appends to ``benchmarks/results/scale.jsonl`` and writes ``SCALE.md`` and
+``scale.png`` beside it from the latest run of each data set and N (the header names the newest
+run's commit).
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ from typing import Any
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
+from benchmarks.records import RESULTS_DIR, RecordWriter, latest, read_records
+
+REPO = Path(__file__).resolve().parent.parent
 TRAIN_SIZE = 20_000
 CHUNK = 1_000_000
 DATASETS = {"gmm": {"n_clusters": 20, "n_features": 50}, "rings": {"n_clusters": 3,
@@ -206,6 +209,14 @@ the memory measures.
 """
 
 
+def write_page(folder: Path) -> None:
+    """``folder/SCALE.md`` and ``folder/scale.png`` from the records ``folder/scale.jsonl``."""
+    records = read_records(folder / "scale.jsonl")
+    runs = list(latest(records, "scale").values())
+    (folder / "SCALE.md").write_text(report(runs, context=records[-1]))
+    plot(runs, folder / "scale.png")
+
+
 def _run_in_worker(name: str, n: int, data_dir: Path, seed: int, quick: bool
                    ) -> dict[str, Any]:
     """Write the data set to ``data_dir``, run it in a fresh process, remove the data."""
@@ -238,12 +249,17 @@ def main(argv: list[str] | None = None) -> int:
                              "a temporary folder, itself removed at the end)")
     parser.add_argument("--out", type=Path, default=None,
                         help="folder for SCALE.md, scale.png, scale.jsonl (default "
-                             "benchmarks/, or nothing with --quick)")
+                             "benchmarks/results/, or nothing with --quick)")
+    parser.add_argument("--report", action="store_true",
+                        help="only rewrite SCALE.md and scale.png from the records in --out")
     parser.add_argument("--worker", nargs=2, metavar=("DATASET", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         name, n = args.worker[0], int(args.worker[1])
         print(json.dumps(run_one(name, n, args.data_dir, args.seed, args.quick)))
+        return 0
+    if args.report:
+        write_page(args.out or RESULTS_DIR)
         return 0
     from benchmarks.environment import git_state, library_versions, machine_info
 
@@ -254,14 +270,12 @@ def main(argv: list[str] | None = None) -> int:
             stack.enter_context(tempfile.TemporaryDirectory(prefix="neuncut-scale-")))
         results = [_run_in_worker(name, n, data_dir, args.seed, args.quick)
                    for name in args.datasets for n in sizes]
-    out = args.out if args.out is not None else (None if args.quick else HERE)
+    out = args.out if args.out is not None else (None if args.quick else RESULTS_DIR)
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        with (out / "scale.jsonl").open("a") as f:
-            for result in results:
-                f.write(json.dumps({**result, **context}) + "\n")
-        (out / "SCALE.md").write_text(report(results, context))
-        plot(results, out / "scale.png")
+        records = RecordWriter(out / "scale.jsonl")
+        for result in results:
+            records.write({**result, **context})
+        write_page(out)
     return 0
 
 

@@ -3,6 +3,7 @@
     python -m benchmarks.shapes                # 8 shape sets x seeds 0, 1, 2 (~5 min)
     python -m benchmarks.shapes --seeds 5      # seeds 0..4
     python -m benchmarks.shapes --quick        # a smoke test: 600 points, seed 0 (~45 s)
+    python -m benchmarks.shapes --report       # rewrite SHAPES.md from the records
 
 Data sets (``SHAPES``; every generator takes ``(n_samples, seed)`` and returns ``(X, y)``,
 the benchmark seed is the generator's seed):
@@ -37,17 +38,17 @@ that no timing pays for imports):
 Both fit on all points, with one torch and BLAS thread (``--threads``): the data are small,
 and on the shared 2-core machine two threads made a 600-point NeuNcut fit take minutes instead
 of 6 s whenever another process held a core (the same reason as in ``conftest.py``). The
-labels are read only by ``adjusted_rand_score``. Appends one JSON line per run to
-``benchmarks/shapes.jsonl`` and writes ``benchmarks/SHAPES.md``: ARI mean ± std per method,
-the difference, and whether the target holds on every seed: NeuNcut's ARI is >= 0.99
-wherever spectral clustering's is, and never more than 0.01 below it.
+labels are read only by ``adjusted_rand_score``. Appends one record per run to
+``benchmarks/results/shapes.jsonl`` and writes ``SHAPES.md`` beside it from the latest run of
+each data set, method and seed (its header names the newest run's command and commit): ARI
+mean ± std per method, the difference, and whether the target holds on every seed: NeuNcut's
+ARI is >= 0.99 wherever spectral clustering's is, and never more than 0.01 below it.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import sys
 import time
@@ -60,7 +61,8 @@ from typing import Any
 import numpy as np
 from sklearn.datasets import make_blobs, make_circles, make_moons
 
-HERE = Path(__file__).resolve().parent
+from benchmarks.records import RESULTS_DIR, RecordWriter, latest, read_records
+
 #: ARI that counts as solved, and the largest shortfall of NeuNcut tolerated against spectral.
 SOLVED, TOLERANCE = 0.99, 0.01
 METHODS = ("spectral", "neuncut")
@@ -325,6 +327,13 @@ Every run:
 """
 
 
+def write_page(folder: Path) -> None:
+    """``folder/SHAPES.md`` from the records ``folder/shapes.jsonl``."""
+    records = read_records(folder / "shapes.jsonl")
+    runs = list(latest(records, "shapes").values())
+    (folder / "SHAPES.md").write_text(report(runs, context=records[-1]))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=list(SHAPES), choices=list(SHAPES))
@@ -332,11 +341,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="600 points per data set, seed 0; nothing written unless --out")
     parser.add_argument("--out", type=Path, default=None,
-                        help="folder for SHAPES.md and shapes.jsonl (default benchmarks/, or "
-                             "nothing with --quick)")
+                        help="folder for SHAPES.md and shapes.jsonl (default "
+                             "benchmarks/results/, or nothing with --quick)")
+    parser.add_argument("--report", action="store_true",
+                        help="only rewrite SHAPES.md from the records in the --out folder")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch and BLAS threads (default 1, see the module docstring)")
     args = parser.parse_args(argv)
+    if args.report:
+        write_page(args.out or RESULTS_DIR)
+        return 0
     import torch
     from threadpoolctl import threadpool_limits
 
@@ -363,13 +377,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{row['dataset']}: spectral {_pm(row['spectral_ari'])}, neuncut "
               f"{_pm(row['neuncut_ari'])}, target "
               f"{'holds' if not row['failed_seeds'] else 'fails'}")
-    out = args.out if args.out is not None else (None if args.quick else HERE)
+    out = args.out if args.out is not None else (None if args.quick else RESULTS_DIR)
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        with (out / "shapes.jsonl").open("a") as f:
-            for result in results:
-                f.write(json.dumps({**result, "quick": args.quick, **context}) + "\n")
-        (out / "SHAPES.md").write_text(report(results, context))
+        records = RecordWriter(out / "shapes.jsonl")
+        for result in results:
+            records.write({**result, "quick": args.quick, **context})
+        write_page(out)
     return 0
 
 

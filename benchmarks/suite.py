@@ -3,7 +3,7 @@
     python -m benchmarks.suite                      # every method, set and seed 0-4
     python -m benchmarks.suite --methods neuncut genie --datasets synthetic --seeds 0 1
     python -m benchmarks.suite --quick                   # smoke, ~20 s
-    python -m benchmarks.suite --report             # benchmarks/SUITE.md from suite.jsonl
+    python -m benchmarks.suite --report             # results/SUITE.md from results/suite.jsonl
 
 Data sets (:mod:`benchmarks.suite_data`): scikit-learn's iris, wine, breast cancer and digits
 (as shipped and standardized), pyclustering's ``simple`` samples, generated shapes at sizes
@@ -16,8 +16,8 @@ reference k: ``neuncut``, ``genie`` (genieclust, ``gini_threshold=0.3``), ``skle
 (kNN affinity), ``kmeans``, ``gmm``, ``ward`` and ``hdbscan`` (chooses its own k).
 
 Every (method, data set, seed) runs in a fresh process with a timeout; the data are prepared
-once per invocation in a process of their own. Each run appends one JSON line to
-``benchmarks/suite.jsonl`` (``--results``): NCA, ARI, NMI, fit seconds, the set's n, d, k,
+once per invocation in a process of their own. Each run appends one record to
+``benchmarks/results/suite.jsonl`` (``--results``): NCA, ARI, NMI, fit seconds, the set's n, d, k,
 the commit, and for neuncut its fitted ``init_ncut_``. The workers inherit
 ``OMP_NUM_THREADS`` / ``MKL_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS`` (``--threads`` where
 unset, default 1) and torch takes ``OMP_NUM_THREADS``. ``--report`` writes ``SUITE.md``
@@ -41,12 +41,12 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.environment import REPO_ROOT, git_output, machine_info
+from benchmarks.records import RESULTS_DIR, RecordWriter, read_records
 from benchmarks.suite_data import FAMILIES, SETS
 from benchmarks.suite_worker import METHODS, relative_paths
 
-BENCH_DIR = Path(__file__).resolve().parent
-DEFAULT_RESULTS = BENCH_DIR / "suite.jsonl"
-DEFAULT_REPORT = BENCH_DIR / "SUITE.md"
+DEFAULT_RESULTS = RESULTS_DIR / "suite.jsonl"
+DEFAULT_REPORT = RESULTS_DIR / "SUITE.md"
 SCHEMA_VERSION = 1
 SEEDS = (0, 1, 2, 3, 4)
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -70,7 +70,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true",
                    help=f"smoke run: tiny sets, seed 0, NeuNcut with {QUICK_NEUNCUT}")
     p.add_argument("--results", type=Path, default=None,
-                   help="JSON-lines file to append to (default benchmarks/suite.jsonl; with "
+                   help="record file to append to (default benchmarks/results/suite.jsonl; with "
                         "--quick a file in the system's temporary folder)")
     p.add_argument("--timeout", type=float, default=900.0, help="seconds allowed per run")
     p.add_argument("--threads", type=int, default=1,
@@ -81,7 +81,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--report", action="store_true",
                    help="only write the report from the results file, run nothing")
     p.add_argument("--report-out", type=Path, default=DEFAULT_REPORT,
-                   help="where --report writes (default benchmarks/SUITE.md)")
+                   help="where --report writes (default benchmarks/results/SUITE.md)")
     args = p.parse_args(argv)
     if args.results is None:
         args.results = (Path(tempfile.gettempdir()) / "neuncut-suite-quick.jsonl"
@@ -180,16 +180,9 @@ def run_one(request: dict[str, Any], folder: Path, env: dict[str, str],
 
 
 def done_keys(path: Path, quick: bool) -> set[tuple[str, str, int]]:
-    """(method, set, seed) of the successful lines of ``path`` with the same ``quick``."""
-    if not path.exists():
-        return set()
-    keys = set()
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        if raw.strip():
-            line = json.loads(raw)
-            if line.get("status") == "ok" and bool(line.get("quick")) == quick:
-                keys.add((line["method"], line["dataset"], line["seed"]))
-    return keys
+    """(method, set, seed) of the successful runs of ``path`` with the same ``quick``."""
+    return {(r["method"], r["dataset"], r["seed"]) for r in read_records(path)
+            if r.get("status") == "ok" and bool(r.get("quick")) == quick}
 
 
 def _summary(line: dict[str, Any]) -> str:
@@ -232,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     neuncut_params = dict(QUICK_NEUNCUT) if args.quick else {}
     print(f"{len(runs)} runs -> {args.results}", flush=True)
-    args.results.parent.mkdir(parents=True, exist_ok=True)
+    records = RecordWriter(args.results)
     with tempfile.TemporaryDirectory(prefix="neuncut-suite-") as tmp:
         folder = Path(tmp)
         prepare_data(sorted({d for d, _, _ in runs}), folder, env, args.timeout)
@@ -259,8 +252,7 @@ def main(argv: list[str] | None = None) -> int:
                 "loadavg_before": load_before, "loadavg_after": os.getloadavg()[0],
                 **context,
             }
-            with args.results.open("a", encoding="utf-8") as f:
-                f.write(json.dumps(line) + "\n")
+            records.write(line)
             print(f"{head}: {_summary(line)} ({line['wall_s']:.1f}s)", flush=True)
     return 0
 

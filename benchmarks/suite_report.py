@@ -1,6 +1,7 @@
-"""``benchmarks/SUITE.md`` from the suite's JSON lines: ``python -m benchmarks.suite --report``.
+"""``benchmarks/results/SUITE.md`` from the records: ``python -m benchmarks.suite --report``.
 
-Per (method, set, seed) the newest line counts; quick lines are left out when full ones exist.
+Per (method, set, seed) the newest line counts (the key ``suite`` of
+:data:`benchmarks.records.KEYS`); quick lines are left out when full ones exist.
 A failed run (error or timeout) counts as NCA, ARI and NMI 0 in every mean and is flagged.
 """
 
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.environment import REPO_ROOT, describe_machine
+from benchmarks.records import latest
+from benchmarks.records import read_records as read_runs
 from benchmarks.suite_data import SETS
 from benchmarks.suite_worker import ABLATIONS, CHOOSE_K, METHODS
 
@@ -26,12 +29,7 @@ PEERS = tuple(m for m in METHODS if m != "neuncut" and m not in ABLATIONS and m 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
     """The newest line per (method, set, seed, quick); quick lines only if there is no other."""
-    latest: dict[tuple, dict[str, Any]] = {}
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        if raw.strip():
-            line = json.loads(raw)
-            latest[(line["method"], line["dataset"], line["seed"], bool(line["quick"]))] = line
-    records = list(latest.values())
+    records = list(latest(read_runs(path), "suite").values())
     full = [r for r in records if not r["quick"]]
     return full or records
 
@@ -317,7 +315,7 @@ def header_section(records: list[dict[str, Any]], shapes: dict[str, tuple[int, i
     return out
 
 
-def render(records: list[dict[str, Any]], source: str = "benchmarks/suite.jsonl") -> str:
+def render(records: list[dict[str, Any]], source: str = "benchmarks/results/suite.jsonl") -> str:
     """The whole SUITE.md text; ``source`` names the results file."""
     cells = build_cells(records)
     shapes = {r["dataset"]: (r["n"], r["d"], r["k"]) for r in records if "n" in r}

@@ -2,6 +2,7 @@
 
     python -m benchmarks.throughput            # 1 000 000 points of 500 dimensions (~3 min)
     python -m benchmarks.throughput --quick    # a smoke test (seconds)
+    python -m benchmarks.throughput --report   # rewrite THROUGHPUT.md from the latest record
 
 1. Fit ``NeuNcut(n_clusters=10)`` with its defaults on 20 000 points of a 500-dimensional
    Gaussian mixture.
@@ -11,14 +12,13 @@
    ``BLOCKS``; the fastest block size is the roofline.
 
 Timings alternate predict and roofline ``--repeats`` times and keep the best of each, so a
-burst of load from elsewhere slows both alike. Writes ``benchmarks/THROUGHPUT.md`` and appends
-one JSON line to ``benchmarks/throughput.jsonl``.
+burst of load from elsewhere slows both alike. Appends one record to
+``benchmarks/results/throughput.jsonl`` and writes ``THROUGHPUT.md`` beside it.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import time
@@ -29,9 +29,9 @@ import numpy as np
 import torch
 
 from benchmarks.environment import describe_machine, git_state, library_versions, machine_info
+from benchmarks.records import RESULTS_DIR, RecordWriter, latest, read_records
 from neuncut import NeuNcut
 
-HERE = Path(__file__).resolve().parent
 BLOCKS = (1024, 2048, 4096, 8192, 16384)
 
 
@@ -138,6 +138,12 @@ standardization into the first layer (`neuncut._network.folded_layers`), runs fu
 """
 
 
+def write_page(folder: Path) -> None:
+    """``folder/THROUGHPUT.md`` from the latest record of ``folder/throughput.jsonl``."""
+    (result,) = latest(read_records(folder / "throughput.jsonl"), "throughput").values()
+    (folder / "THROUGHPUT.md").write_text(report(result))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-points", type=int, default=1_000_000)
@@ -147,8 +153,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="20 000 points, a tiny fit; nothing written unless --out")
     parser.add_argument("--out", type=Path, default=None,
                         help="folder for THROUGHPUT.md and throughput.jsonl "
-                             "(default benchmarks/, or nothing with --quick)")
+                             "(default benchmarks/results/, or nothing with --quick)")
+    parser.add_argument("--report", action="store_true",
+                        help="only rewrite THROUGHPUT.md from the records in --out")
     args = parser.parse_args(argv)
+    if args.report:
+        write_page(args.out or RESULTS_DIR)
+        return 0
     # One thread for the smoke test (see benchmarks/scale.py).
     torch.set_num_threads(1 if args.quick else os.cpu_count() or 1)
     fit_params: dict[str, Any] = {}
@@ -162,12 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"predict {result['predict_rows_per_s']:,} rows/s, roofline "
           f"{result['roofline_rows_per_s']:,} rows/s (block {result['roofline_block']}), "
           f"ratio {result['ratio']}")
-    out = args.out if args.out is not None else (None if args.quick else HERE)
+    out = args.out if args.out is not None else (None if args.quick else RESULTS_DIR)
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "THROUGHPUT.md").write_text(report(result))
-        with (out / "throughput.jsonl").open("a") as f:
-            f.write(json.dumps(result) + "\n")
+        RecordWriter(out / "throughput.jsonl").write(result)
+        write_page(out)
     return 0
 
 

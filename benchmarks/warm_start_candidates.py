@@ -13,8 +13,8 @@ for each set and seed, the warm start's candidate partitions of the whole set (n
 with 10 neighbours, and each one's normalized cut on the kNN union (``A``) and on the
 mutual-kNN + tree graph (``G``). Labels are read only to score each candidate (NCA); a rule
 picks the lowest cut among some candidates on one graph, and the report gives each rule's mean
-NCA over sets. Results go to ``benchmarks/warm_start_candidates.jsonl`` (one line per set and
-seed), the report to stdout.
+NCA over sets. Results go to ``benchmarks/results/warm_start_candidates.jsonl`` (one record per
+set and seed; a run replaces the file), the report to stdout.
 
 The held-out sets are shapes drawn with other seeds and sizes than the suite's, and kinds the
 suite does not have (blobs in uniform noise, circles with an outlier group, blobs of unequal
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import sys
 import time
 from collections import defaultdict
@@ -34,8 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "warm_start_candidates.jsonl"
+from benchmarks.records import RESULTS_DIR, RecordWriter, latest, read_records
+
+RESULTS = RESULTS_DIR / "warm_start_candidates.jsonl"
 N_NEIGHBORS = 10
 EMBEDDING_DRAWS = 3
 
@@ -184,11 +184,12 @@ def main(argv: list[str] | None = None) -> int:
 
         names = {"suite": list(SETS), "held-out": list(held_out_sets())}
         tasks = [(f, n, s) for f in args.sets for s in args.seeds for n in names[f]]
-        with Pool(args.workers) as pool, args.results.open("w") as f:
+        args.results.unlink(missing_ok=True)
+        records = RecordWriter(args.results)
+        with Pool(args.workers) as pool:
             for out in pool.imap_unordered(run, tasks):
-                f.write(json.dumps(out) + "\n")
-                f.flush()
-    rows = [json.loads(line) for line in args.results.open()]
+                records.write(out)
+    rows = list(latest(read_records(args.results), "warm_start_candidates").values())
     print(report(rows))
     return 0
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.records import read_records
+
 REPO = Path(__file__).resolve().parent.parent
 SCORES = {"acc", "nmi", "ari"}
 PROVENANCE = {"command", "git", "machine", "versions"}
@@ -55,8 +57,7 @@ def quick_results(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[
         "--peers-python",
         str(folder / "no-such-python"),
     )
-    lines = [json.loads(x) for x in results.read_text().splitlines() if x.strip()]
-    return folder, lines
+    return folder, read_records(results)
 
 
 @pytest.mark.integration
@@ -169,7 +170,7 @@ def test_report_row_mean_std_and_failures(monkeypatch: pytest.MonkeyPatch) -> No
 def test_throughput_quick(tmp_path: Path) -> None:
     proc = _run("benchmarks.throughput", "--quick", "--repeats", "1", "--out", str(tmp_path))
     assert "ratio" in proc.stdout
-    line = json.loads((tmp_path / "throughput.jsonl").read_text())
+    (line,) = read_records(tmp_path / "throughput.jsonl")
     assert line["n_points"] == 20_000 and line["predict_rows_per_s"] > 0
     assert line["ratio"] == pytest.approx(line["predict_rows_per_s"]
                                           / line["roofline_rows_per_s"], abs=1e-3)
@@ -180,7 +181,7 @@ def test_throughput_quick(tmp_path: Path) -> None:
 def test_scale_quick(tmp_path: Path) -> None:
     _run("benchmarks.scale", "--quick", "--datasets", "rings", "--out", str(tmp_path),
          "--data-dir", str(tmp_path / "data"))
-    lines = [json.loads(x) for x in (tmp_path / "scale.jsonl").read_text().splitlines()]
+    lines = read_records(tmp_path / "scale.jsonl")
     assert [(x["dataset"], x["n"]) for x in lines] == [("rings", 2_000), ("rings", 10_000)]
     assert all(x["acc"] > 0.9 and x["peak_anon_gb"] > 0 for x in lines)
     assert "| rings (3 clusters, 2-D) | 1e+04 |" in (tmp_path / "SCALE.md").read_text()
@@ -193,7 +194,7 @@ def test_fit_speed_quick(tmp_path: Path) -> None:
     records = tmp_path / "fit_speed.jsonl"
     _run("benchmarks.fit_speed", "--quick", "--label", "smoke", "--methods", "neuncut",
          "--records", str(records))
-    lines = [json.loads(x) for x in records.read_text().splitlines()]
+    lines = read_records(records)
     assert [(x["case"], x["method"], x["status"]) for x in lines] == [
         ("blobs-300-2", "neuncut", "ok")]
     stages = lines[0]["timings"]
@@ -228,10 +229,11 @@ def test_held_out_report_means_per_set_and_label() -> None:
 def test_network_width_report_means_per_set_and_width(tmp_path: Path) -> None:
     from benchmarks.network_width import report
 
-    rows = [{"set": "s1", "width": [8, 8], "nca": 1.0, "fit_s": 2.0},
-            {"set": "s1", "width": [8, 8], "nca": 0.5, "fit_s": 4.0},
-            {"set": "s1", "width": [64, 64], "nca": 0.25, "fit_s": 1.0},
-            {"set": "s2", "width": [64, 64], "nca": 0.0, "fit_s": 5.0}]
+    rows = [{"set": "s1", "seed": 0, "width": [8, 8], "nca": 1.0, "fit_s": 2.0},
+            {"set": "s1", "seed": 1, "width": [8, 8], "nca": 0.5, "fit_s": 4.0},
+            {"set": "s1", "seed": 0, "width": [64, 64], "nca": 0.25, "fit_s": 1.0},
+            {"set": "s2", "seed": 0, "width": [64, 64], "nca": 0.9, "fit_s": 9.0},
+            {"set": "s2", "seed": 0, "width": [64, 64], "nca": 0.0, "fit_s": 5.0}]  # rerun: counts
     path = tmp_path / "w.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     lines = report(path).splitlines()

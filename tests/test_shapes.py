@@ -14,12 +14,11 @@ point of the machine is enough to change the layout, and a lower cut is not alwa
 better partition (decision D9). Left out: ``anisotropic``
 (0.81-0.99 depending on the seed) and ``unequal-variance`` (overlapping blobs, kNN spectral
 clustering itself stays near 0.94); ``python -m benchmarks.shapes`` reports them in
-``benchmarks/SHAPES.md``.
+``benchmarks/results/SHAPES.md``.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -72,7 +71,9 @@ def test_shapes_quick(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    lines = [json.loads(x) for x in (tmp_path / "shapes.jsonl").read_text().splitlines()]
+    from benchmarks.records import read_records
+
+    lines = read_records(tmp_path / "shapes.jsonl")
     assert [(x["dataset"], x["method"]) for x in lines] == [
         ("moons", "spectral"), ("moons", "neuncut"), ("grid-15", "spectral"),
         ("grid-15", "neuncut")]

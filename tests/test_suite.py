@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from benchmarks import suite, suite_data, suite_report, suite_scores, suite_worker
+from benchmarks.records import read_records
 from benchmarks.suite_scores import normalized_clustering_accuracy as nca
 from benchmarks.suite_scores import score
 
@@ -167,7 +168,7 @@ def test_quick_run_writes_lines_and_a_report(tmp_path: Path) -> None:
         assert proc.returncode == 0, proc.stderr[-3000:]
     raw = results.read_text()
     assert str(tmp_path) not in raw and str(REPO) not in raw  # no machine paths
-    lines = [json.loads(x) for x in raw.splitlines()]
+    lines = read_records(results)
     assert {(x["method"], x["dataset"]) for x in lines} == {
         (m, d) for m in ("neuncut", "kmeans") for d in ("iris", "moons-300")}
     for x in lines:

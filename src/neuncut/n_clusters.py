@@ -50,7 +50,7 @@ What it cannot do: on data whose classes touch, with no spectral gap at the refe
 (MNIST and Fashion-MNIST images, digits: 10 classes), it answers the coarse groups.
 
 End to end (``NeuNcut(n_clusters="auto")`` against HDBSCAN, the silhouette of k-means and the
-eigengap heuristic): ``benchmarks/N_CLUSTERS.md``, summarized in decision D16.
+eigengap heuristic): ``benchmarks/results/N_CLUSTERS.md``, summarized in decision D16.
 """
 
 from __future__ import annotations
