@@ -8,8 +8,9 @@
 Data sets (:mod:`benchmarks.suite_data`): scikit-learn's iris, wine, breast cancer and digits
 (as shipped and standardized), pyclustering's ``simple`` samples, generated shapes at sizes
 300 to 10 000 (with noise, outliers, background noise and unequal densities) and subsets of
-MNIST and Fashion-MNIST. ``--datasets`` takes set names or the families ``sklearn``,
-``pyclustering``, ``synthetic``, ``images``.
+MNIST and Fashion-MNIST, and the harder families of :mod:`benchmarks.suite_hard` (each at
+two sizes and two generator seeds). ``--datasets`` takes set names, the families ``sklearn``,
+``pyclustering``, ``synthetic``, ``images``, ``hard/<family>``, or ``hard`` for all of those.
 
 Methods (:mod:`benchmarks.suite_worker`), all at their defaults with ``n_clusters`` = the
 reference k: ``neuncut``, ``genie`` (genieclust, ``gini_threshold=0.3``), ``sklearn-spectral``
@@ -97,18 +98,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def select_sets(tokens: list[str]) -> list[str]:
-    """Set names from names and family names, in the suite's order.
+    """Set names from names, family names and family groups (``hard``: every ``hard/...``
+    family), in the suite's order.
 
     >>> select_sets(["moons-300", "iris"])
     ['iris', 'moons-300']
-    >>> len(select_sets(["sklearn"]))
-    8
+    >>> len(select_sets(["sklearn"])), select_sets(["hard"])[0]
+    (8, 'hard-near-groups-600-g0')
     """
-    unknown = [t for t in tokens if t not in SETS and t not in FAMILIES]
+    groups = {f.split("/")[0] for f in FAMILIES}
+    unknown = [t for t in tokens if t not in SETS and t not in FAMILIES and t not in groups]
     if unknown:
-        raise ValueError(f"unknown data sets {unknown}; names are {list(SETS)} or the "
-                         f"families {list(FAMILIES)}")
-    return [name for name, s in SETS.items() if name in tokens or s.family in tokens]
+        raise ValueError(f"unknown data sets {unknown}; names are {list(SETS)}, the "
+                         f"families {list(FAMILIES)} or the groups {sorted(groups)}")
+    return [name for name, s in SETS.items()
+            if name in tokens or s.family in tokens or s.family.split("/")[0] in tokens]
 
 
 def provenance() -> dict[str, Any]:

@@ -2,8 +2,10 @@
 
 Every set is installed offline (scikit-learn, the PyPI package ``pyclustering==0.10.1.2``,
 generated, or MNIST / Fashion-MNIST through ``neuncut.datasets.load_dataset``) and is the same
-on every call: the generated sets are drawn with generator seed 0, so the suite's seeds vary
-the methods only. A loader returns ``(X, y)``; ``y == -1`` marks points that are not scored
+on every call: the generated sets are drawn with fixed generator seeds, so the suite's seeds
+vary the methods only. The harder families (:mod:`benchmarks.suite_hard`, families
+``hard/<name>``) are each drawn at two sizes and two generator seeds. A loader returns
+``(X, y)``; ``y == -1`` marks points that are not scored
 (noise, outliers); ``k`` is the number of other labels.
 
 Run as a module, it writes ``FOLDER/NAME.npz`` (``X``, ``y``) and ``NAME.json`` (n, d, k) for
@@ -21,6 +23,11 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
+
+from benchmarks.suite_hard import FAMILIES as HARD_FAMILIES
+from benchmarks.suite_hard import GENERATOR_SEEDS as HARD_SEEDS
+from benchmarks.suite_hard import SIZES as HARD_SIZES
+from benchmarks.suite_hard import hard_set
 
 Loader = Callable[[], tuple[np.ndarray, np.ndarray]]
 
@@ -233,6 +240,10 @@ def _registry() -> dict[str, SuiteSet]:
          unequal_densities),
     )
     sets += [SuiteSet(name, "synthetic", what, load) for name, what, load in synthetic]
+    for family, (_, what) in HARD_FAMILIES.items():
+        sets += [SuiteSet(f"hard-{family}-{n}-g{seed}", f"hard/{family}", what,
+                          partial(hard_set, family, n, seed))
+                 for n in HARD_SIZES for seed in HARD_SEEDS]
     for dataset, short in (("mnist", "MNIST"), ("fashion-mnist", "Fashion-MNIST")):
         sets.append(SuiteSet(f"{dataset}-5000", "images",
                              f"{short}: {IMAGE_SUBSET} random images, pixels / 255",

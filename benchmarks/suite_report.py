@@ -24,6 +24,8 @@ from benchmarks.suite_worker import ABLATIONS, CHOOSE_K, METHODS
 TIE = 0.01
 #: neuncut is flagged where it is this far below sklearn-spectral / Genie.
 GAP_SPECTRAL, GAP_GENIE = 0.05, 0.10
+#: A seed range of neuncut's NCA on one set above this is flagged (issue: a user runs one seed).
+SEED_RANGE = 0.10
 PEERS = tuple(m for m in METHODS if m != "neuncut" and m not in ABLATIONS and m not in CHOOSE_K)
 
 
@@ -203,6 +205,50 @@ def family_table(cells: dict[tuple[str, str], Cell]) -> list[str]:
     return out + [""]
 
 
+def robustness_section(cells: dict[tuple[str, str], Cell]) -> list[str]:
+    """neuncut's worst seed against the peers a user would try, per family and per set.
+
+    A user runs one seed, so the defaults aim at the worst one: per family, neuncut's mean
+    and the mean of its worst seeds against the per-set best of genie and kNN spectral
+    clustering; per set, the worst seed, the seed range, and whether the worst seed is more
+    than ``GAP_SPECTRAL`` below either peer's mean.
+    """
+    sets = [d for d in _sets(cells) if (d, "neuncut") in cells
+            and (d, "genie") in cells and (d, "sklearn-spectral") in cells]
+    if not sets:
+        return []
+    mean = {(d, m): cells[(d, m)].mean for d, m in cells}
+    best = {d: max(mean[(d, "genie")], mean[(d, "sklearn-spectral")]) for d in sets}
+    worst = {d: min(cells[(d, "neuncut")].nca) for d in sets}
+    spread = {d: max(cells[(d, "neuncut")].nca) - worst[d] for d in sets}
+    out = ["## Robustness over seeds", "",
+           "neuncut's mean NCA and the mean of its worst seed on each set, against the per-set "
+           "best of genie and sklearn-spectral (mean over seeds), per family:", "",
+           "| family (sets) | neuncut | neuncut, worst seed | best of genie / spectral | "
+           "sets below it by > 0.05 at some seed |", "|---" * 5 + "|"]
+    families = list(dict.fromkeys(SETS[d].family if d in SETS else "?" for d in sets))
+    for fam in [*families, "all"]:
+        mine = [d for d in sets if fam == "all" or (SETS[d].family if d in SETS else "?") == fam]
+        low = sum(worst[d] < best[d] - GAP_SPECTRAL for d in mine)
+        nn = statistics.mean(mean[(d, "neuncut")] for d in mine)
+        low_mean = statistics.mean(worst[d] for d in mine)
+        out.append(f"| {fam} ({len(mine)}) | {nn:.3f} | {low_mean:.3f} | "
+                   f"{statistics.mean(best[d] for d in mine):.3f} | {low} |")
+    flagged = [d for d in sets if worst[d] < best[d] - GAP_SPECTRAL or spread[d] > SEED_RANGE]
+    out += ["", f"**Sets where neuncut's worst seed is more than {GAP_SPECTRAL} below genie's or "
+            f"sklearn-spectral's mean, or its seeds range over more than {SEED_RANGE}:** "
+            f"{len(flagged)} of {len(sets)}; median seed range "
+            f"{statistics.median(spread.values()):.3f}.", ""]
+    if flagged:
+        out += ["| set | neuncut (mean) | worst seed | seed range | genie | sklearn-spectral |",
+                "|---" * 6 + "|"]
+        out += [f"| {d} | {mean[(d, 'neuncut')]:.3f} | {worst[d]:.3f} | {spread[d]:.3f} | "
+                f"{mean[(d, 'genie')]:.3f} | {mean[(d, 'sklearn-spectral')]:.3f} |"
+                for d in flagged]
+        out.append("")
+    return out
+
+
 def _get(mean: dict[tuple[str, str], float], d: str, m: str) -> str:
     return _f(mean[(d, m)]) if (d, m) in mean else "–"
 
@@ -321,6 +367,7 @@ def render(records: list[dict[str, Any]], source: str = "benchmarks/results/suit
     shapes = {r["dataset"]: (r["n"], r["d"], r["k"]) for r in records if "n" in r}
     shapes = {d: shapes[d] for d in _sets(cells) if d in shapes}
     out = header_section(records, shapes, source) + summary_section(cells)
+    out += robustness_section(cells)
     out += overview_section(cells) + set_sections(cells, shapes)
     return "\n".join(out).rstrip() + "\n"
 

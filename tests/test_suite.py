@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks import suite, suite_data, suite_report, suite_scores, suite_worker
+from benchmarks import suite, suite_data, suite_hard, suite_report, suite_scores, suite_worker
 from benchmarks.records import read_records
 from benchmarks.suite_scores import normalized_clustering_accuracy as nca
 from benchmarks.suite_scores import score
@@ -91,7 +91,10 @@ def test_score_skips_reference_noise_and_counts_predicted_noise_as_a_cluster() -
 # ------------------------------------------------------------------------------ data sets
 def test_registry_has_at_least_30_sets_in_every_family() -> None:
     assert len(suite_data.SETS) >= 30
-    assert set(suite_data.FAMILIES) == {"sklearn", "pyclustering", "synthetic", "images"}
+    assert {f for f in suite_data.FAMILIES if not f.startswith("hard/")} == {
+        "sklearn", "pyclustering", "synthetic", "images"}
+    assert {f.removeprefix("hard/") for f in suite_data.FAMILIES if f.startswith("hard/")} == set(
+        suite_hard.FAMILIES)
     assert suite.select_sets(["images", "iris"])[0] == "iris"
 
 
@@ -182,3 +185,31 @@ def test_quick_run_writes_lines_and_a_report(tmp_path: Path) -> None:
     assert all(isinstance(x["init_ncut_"], dict) for x in neuncut)
     text = report.read_text()
     assert "## Summary" in text and "### moons-300 (n = 300, d = 2, k = 2)" in text
+
+
+@pytest.mark.parametrize("family", list(suite_hard.FAMILIES))
+def test_hard_families_are_reproducible_labelled_sets(family: str) -> None:
+    """Each family draws a set of n points with at least two scored clusters, the same for
+    the same (n, seed), another for another seed; every set has its suite name."""
+    X, y = suite_hard.hard_set(family, 300, 0)
+    X2, y2 = suite_hard.hard_set(family, 300, 0)
+    assert X.shape[0] == len(y) == 300 and X.dtype == np.float64 and y.dtype == np.int64
+    assert np.array_equal(X, X2) and np.array_equal(y, y2)
+    assert not np.array_equal(X, suite_hard.hard_set(family, 300, 1)[0])
+    assert y.min() >= -1 and len(np.unique(y[y >= 0])) >= 2 and np.isfinite(X).all()
+    names = [f"hard-{family}-{n}-g{g}" for n in suite_hard.SIZES
+             for g in suite_hard.GENERATOR_SEEDS]
+    assert all(suite_data.SETS[name].family == f"hard/{family}" for name in names)
+
+
+def test_hard_families_are_split_in_two_halves_with_many_clusters_in_each() -> None:
+    assert set(suite_hard.HALF) == set(suite_hard.FAMILIES)
+    assert set(suite_hard.HALF.values()) == {"a", "b"}
+    many = {h for f, h in suite_hard.HALF.items() if f.startswith("many-blobs")}
+    assert many == {"a", "b"}
+
+
+def test_unequal_sizes_differ_at_least_tenfold() -> None:
+    for seed in (0, 1, 2):
+        counts = np.bincount(suite_hard.hard_set("unequal-sizes", 2000, seed)[1])
+        assert counts.max() >= 10 * counts.min() - 1 and counts.min() >= 20
