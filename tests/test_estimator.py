@@ -387,10 +387,10 @@ def test_train_size(train_size, n_train: int) -> None:
     np.testing.assert_array_equal(model.labels_, model.predict(X))
 
 
-def test_auto_warm_start_records_both_candidates_and_saves_them(tmp_path) -> None:
-    X, _ = make_moons(200, noise=0.1, random_state=0)  # a connected graph: both are computed
+def test_auto_warm_start_records_every_candidate_and_saves_them(tmp_path) -> None:
+    X, _ = make_moons(200, noise=0.1, random_state=0)  # a connected graph: all are computed
     model = fast(n_clusters=2, init="auto").fit(X)
-    assert set(model.init_ncut_) == {"spectral", "embedding"}
+    assert set(model.init_ncut_) == {"spectral", "genie", "embedding"}
     assert all(0.0 <= v <= 3.0 for v in model.init_ncut_.values())
     model.save(tmp_path / "m.safetensors")
     assert NeuNcut.load(tmp_path / "m.safetensors").init_ncut_ == model.init_ncut_

@@ -246,9 +246,9 @@ def test_mutual_mst_graph_puts_chains_on_the_lower_cut() -> None:
 def test_initial_partition_keeps_the_lowest_ncut() -> None:
     X, y = make_moons(400, noise=0.08, random_state=0)  # one connected kNN graph
     labels, ncuts = initial_partition(X, 2, 10, np.random.default_rng(0))
-    assert set(ncuts) == {"spectral", "embedding"}
+    assert set(ncuts) == {"spectral", "genie", "embedding"}
     A = self_tuning_knn_graph(X, 10)
-    chosen = "embedding" if ncuts["embedding"] * 0.97 <= ncuts["spectral"] else "spectral"
+    chosen = min(ncuts, key=lambda c: ncuts[c] * (0.97 if c == "embedding" else 1.0))
     assert normalized_cut(A, labels, 2) == pytest.approx(ncuts[chosen])
     assert adjusted_rand_score(y, labels) > 0.99
 
@@ -274,7 +274,7 @@ def test_the_spectral_partition_must_cut_3_percent_less(
     monkeypatch.setattr(_candidates, "embedding_labels", lambda *a, **k: found["embedding"])
     monkeypatch.setattr(_candidates, "normalized_cut",
                         lambda A, labels, k: cuts[labels is found["embedding"]])
-    for order in (("spectral", "embedding"), ("embedding", "spectral")):
+    for order in (("spectral", "embedding"), ("embedding", "spectral")):  # Genie left out
         labels, ncuts = _candidates.initial_partition(X, 2, 10, np.random.default_rng(0), order)
         assert labels is found[chosen]
         assert ncuts == {"spectral": cuts[0], "embedding": cuts[1]}
@@ -305,7 +305,7 @@ def test_initial_partition_times_its_stages() -> None:
     X, _ = make_moons(200, noise=0.1, random_state=0)
     timings: dict[str, float] = {}
     initial_partition(X, 2, 10, np.random.default_rng(0), timings=timings)
-    assert set(timings) == {"init/knn", "init/spectral", "init/layout", "init/kmeans"}
+    assert set(timings) == {"init/knn", "init/spectral", "init/genie", "init/layout", "init/kmeans"}
     assert all(t >= 0.0 for t in timings.values())
 
 
@@ -458,3 +458,24 @@ def test_embedding_labels_skip_the_mixture_when_kmeans_leaves_a_cluster_empty(
     monkeypatch.setattr(_candidates, "embedding_kmeans", lambda Z, k, rng: partial)
     monkeypatch.setattr(_candidates, "likeliest_mixture", refuse)
     assert _candidates.embedding_labels(X, 3, 10, np.random.default_rng(0)) is partial
+
+
+def test_genie_candidate_wins_on_clusters_in_background_noise() -> None:
+    """Two rings in uniform noise (a fifth of the points) over their box: the spectral and
+    embedding partitions cut across the noise field, Genie's merges of the kNN tree follow
+    the rings, at a lower cut."""
+    rng = np.random.default_rng(1)
+    t = rng.uniform(0, 2 * np.pi, 1500)
+    rings = np.r_[0.4 * np.c_[np.cos(t[:500]), np.sin(t[:500])],
+                  np.c_[np.cos(t[500:]), np.sin(t[500:])]] + 0.04 * rng.standard_normal((1500, 2))
+    X = np.r_[rings, rng.uniform(-1.3, 1.3, (400, 2))]
+    y = np.r_[np.zeros(500), np.ones(1000)]
+    labels, ncuts = initial_partition(X, 2, 10, np.random.default_rng(0))
+    assert ncuts["genie"] < min(ncuts["spectral"], 0.97 * ncuts["embedding"])
+    assert adjusted_rand_score(y, labels[:1500]) > 0.99
+
+
+def test_genie_candidate_is_skipped_when_the_graph_has_more_components_than_clusters() -> None:
+    X, _ = make_blobs(300, centers=[[0, 0], [50, 0], [0, 50]], random_state=0)
+    labels, ncuts = initial_partition(X, 2, 5, np.random.default_rng(0), ("genie", "spectral"))
+    assert list(ncuts) == ["spectral"] and labels.shape == (300,)

@@ -39,7 +39,7 @@ PARAMETER_CONSTRAINTS: dict = {
     "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
     "learning_rate": [Interval(Real, 0, None, closed="neither")],
     "weight_decay": [Interval(Real, 0, None, closed="left")],
-    "init": [StrOptions({"auto", "spectral", "embedding", "kmeans", "random"})],
+    "init": [StrOptions({"auto", "spectral", "genie", "embedding", "kmeans", "random"})],
     "init_size": [Interval(Integral, 2, None, closed="left")],
     "normalize_rows": ["boolean"],
     "representation": [StrOptions({"auto", "autoencoder", "none"})],

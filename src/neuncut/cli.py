@@ -280,7 +280,7 @@ def _add_fit_options(p: argparse.ArgumentParser) -> None:
         dest = flag[2:].replace("-", "_")
         g.add_argument(flag, type=kind, default=S, dest=dest, metavar=dest.split("_")[-1].upper(),
                        help=what if "default" in what else f"{what} (default {d[dest]})")
-    g.add_argument("--init", choices=("auto", "spectral", "embedding", "kmeans", "random"),
+    g.add_argument("--init", choices=("auto", "spectral", "genie", "embedding", "kmeans", "random"),
                    default=S, help=f"warm start (default {d['init']})")
     g.add_argument("--normalize-rows", action="store_true", default=S,
                    help="L2-normalize every row first")

@@ -138,10 +138,10 @@ def reference_partition(
 ) -> tuple[torch.Tensor, torch.Tensor, dict[str, float]]:
     """A label-free partition of ``init_size`` rows of X: the warm start's reference.
 
-    ``init="auto"``: the lower-Ncut of the spectral and the embedding partitions
-    (:func:`._candidates.initial_partition`); ``"spectral"`` or ``"embedding"``: that
-    candidate alone; ``"kmeans"`` and ``"random"``: k-means with 3 inits (for ``"random"``
-    nothing is distilled, the partition only serves the penalty).
+    ``init="auto"``: the lowest-Ncut of the spectral, Genie and embedding partitions
+    (:func:`._candidates.initial_partition`); ``"spectral"``, ``"genie"`` or
+    ``"embedding"``: that candidate alone; ``"kmeans"`` and ``"random"``: k-means with 3
+    inits (for ``"random"`` nothing is distilled, the partition only serves the penalty).
 
     Parameters
     ----------

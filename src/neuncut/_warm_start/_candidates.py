@@ -1,6 +1,6 @@
 """The warm start's partition of the subsample: candidates, and the lowest normalized cut wins.
 
-Two label-free ways to partition a kNN graph disagree on different data:
+Three label-free ways to partition a kNN graph disagree on different data:
 
 - ``"spectral"`` (:func:`._spectral.spectral_partition`) solves the spectral relaxation on the
   mutual kNN graph plus a minimum spanning tree
@@ -8,15 +8,19 @@ Two label-free ways to partition a kNN graph disagree on different data:
   chains and rings, and the mutual relation drops the short-cut edges by which the kNN union
   joins two arms of a chain or an outlier group to its nearest cluster; but on image features
   it often splits one class and merges two.
+- ``"genie"``: Genie's merges of the kNN graph's minimum spanning tree (:mod:`._genie`).
+  It follows chains and density gaps and finds clusters in background noise, where the
+  other two cut across the noise (decision D24); but where groups touch, its single-linkage
+  merges can take a lower cut that joins the wrong parts.
 - ``"embedding"``: the likeliest Gaussian mixture of a neighbour embedding (:mod:`._embedding`,
   :mod:`._mixture`), one of its starts the embedding's k-means partition. It finds compact
   clusters joined by a few edges, but cuts elongated clusters.
 
-Both minimize the same thing approximately, so the choice between them is the objective itself
+All minimize the same thing approximately, so the choice between them is the objective itself
 (decision D9): the normalized cut of each hard partition on the self-tuning kNN graph of the
 subsample (the graph that the batches use), judged with a 3 % preference for the embedding:
-the spectral partition wins only if its cut is more than 3 % lower (decision D10). Near ties
-are where the cut stops telling partitions apart: on MNIST the spectral partition of the
+the spectral or Genie partition wins only if its cut is more than 3 % lower (decision D10).
+Near ties are where the cut stops telling partitions apart: on MNIST the spectral partition of the
 mutual kNN graph cuts a little less or a little more than the embedding's, and merges digits
 that the embedding keeps apart; on the development suite and the held-out shapes few choices
 depend on the margin.
@@ -47,12 +51,14 @@ from .._timing import timed
 from ..affinity import (
     fuzzy_knn_graph,
     knn_search,
+    knn_spanning_tree,
     mutual_knn_mst_graph,
     self_tuning_knn_graph,
 )
 from ..affinity._subsample import Neighbors
 from ..loss import normalized_cut
 from ._embedding import CHECK_EVERY, neighbor_embedding
+from ._genie import genie_labels
 from ._mixture import likeliest_mixture
 from ._spectral import embedding_kmeans, spectral_partition
 
@@ -60,7 +66,7 @@ __all__ = ["CANDIDATES", "PartitionSettled", "embedding_labels", "initial_partit
 
 logger = logging.getLogger(__name__)
 
-CANDIDATES = ("spectral", "embedding")
+CANDIDATES = ("spectral", "genie", "embedding")
 # Layout epochs: UMAP's default for small data; 200 (its default above 10 000 points) gave
 # partitions of higher Ncut and lower accuracy on MNIST (decision D11).
 _EMBEDDING_EPOCHS = 500
@@ -206,17 +212,20 @@ def initial_partition(
 ) -> tuple[np.ndarray, dict[str, float]]:
     """The lowest-Ncut partition of X among ``candidates``, the embedding's cut weighted 0.97.
 
+    The candidates are computed in the order given; Genie's is skipped when the kNN graph has
+    more components than ``n_clusters`` (its tree has no merge to k clusters).
+
     Parameters
     ----------
     X : ndarray of shape (n, n_features)
     n_clusters, n_neighbors : int
     rng : numpy Generator
         The one source of randomness, drawn from in the order of ``candidates``.
-    candidates : tuple of {"spectral", "embedding"}
+    candidates : tuple of {"spectral", "genie", "embedding"}
         One candidate skips the comparison (its Ncut is still reported).
     timings : dict, optional
         Receives the seconds of each stage: ``"init/knn"`` (one kNN search for every graph),
-        ``"init/spectral"``, ``"init/layout"``, ``"init/kmeans"``.
+        ``"init/spectral"``, ``"init/genie"``, ``"init/layout"``, ``"init/kmeans"``.
     device : str or torch.device, default="cpu"
         Where the embedding candidate's layout runs.
 
@@ -225,8 +234,8 @@ def initial_partition(
     labels : ndarray of shape (n,), int64 in [0, n_clusters)
     ncuts : dict
         Normalized cut of each candidate on the self-tuning ``n_neighbors``-NN graph of X
-        (the spectral partition wins only if its cut is more than 3 % lower; exact ties go
-        to the first candidate). A candidate whose cut is zero (below 1e-12: it separates
+        (the others win over the embedding only if their cut is more than 3 % lower; exact
+        ties go to the first candidate). A candidate whose cut is zero (below 1e-12: it separates
         the graph's connected components) ends the search, and the later ones are neither
         computed nor listed.
 
@@ -237,7 +246,7 @@ def initial_partition(
     >>> X = np.r_[rng.normal(size=(40, 3)), rng.normal(size=(40, 3)) + 3]  # touching
     >>> labels, ncuts = initial_partition(X, 2, 10, rng)
     >>> sorted(ncuts), bool(len(set(labels[:40])) == 1)
-    (['embedding', 'spectral'], True)
+    (['embedding', 'genie', 'spectral'], True)
     >>> X[40:] += 5  # apart: the spectral partition cuts nothing, and ends the search
     >>> sorted(initial_partition(X, 2, 10, rng)[1])
     ['spectral']
@@ -257,6 +266,12 @@ def initial_partition(
             with timed(timings, "init/spectral"):
                 G = mutual_knn_mst_graph(X, n_neighbors, neighbors=neighbors)
                 found[name] = spectral_partition(G, n_clusters, rng, X=X)
+        elif name == "genie":
+            with timed(timings, "init/genie"):
+                labels = genie_labels(X.shape[0], knn_spanning_tree(neighbors), n_clusters)
+            if labels is None:  # more trees than clusters: no merge of the tree reaches k
+                continue
+            found[name] = labels
         else:
             found[name] = embedding_labels(
                 X, n_clusters, n_neighbors, rng, neighbors=neighbors, timings=timings,

@@ -36,6 +36,7 @@ from ._spectrum import laplacian_spectrum, spectral_embedding
 from ._subsample import (
     fuzzy_knn_graph,
     knn_search,
+    knn_spanning_tree,
     mutual_knn_mst_graph,
     self_tuning_knn_graph,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "fuzzy_knn_graph",
     "graph_factory",
     "knn_search",
+    "knn_spanning_tree",
     "laplacian_spectrum",
     "make_affinity",
     "median_heuristic_sigma",

@@ -8,7 +8,8 @@ from scipy.sparse.csgraph import minimum_spanning_tree
 from sklearn.neighbors import NearestNeighbors
 
 __all__ = [
-    "Neighbors", "fuzzy_knn_graph", "knn_search", "mutual_knn_mst_graph", "self_tuning_knn_graph"
+    "Neighbors", "fuzzy_knn_graph", "knn_search", "knn_spanning_tree", "mutual_knn_mst_graph",
+    "self_tuning_knn_graph",
 ]
 
 # (distances, indices), each of shape (n, k): every point's k nearest other points, nearest first.
@@ -136,19 +137,51 @@ def mutual_knn_mst_graph(
     True
     """
     dist, ind = knn_search(X, n_neighbors) if neighbors is None else neighbors
-    n, k = ind.shape
     W = _directed_self_tuning(dist, ind)
     mutual = W.minimum(W.T)
-    # Explicit zeros are no edge to the tree search: duplicates' distance gets a tiny floor.
-    rows = np.repeat(np.arange(n), k)
-    D = scipy.sparse.csr_matrix(
-        (np.maximum(dist.ravel(), np.finfo(np.float64).tiny), (rows, ind.ravel())), shape=(n, n)
-    )
-    tree = minimum_spanning_tree(D.maximum(D.T)).tocoo()
-    T = _self_tuning_edges(dist.max(axis=1), tree.row, tree.col, tree.data)
+    rows, cols, lengths = knn_spanning_tree((dist, ind))
+    T = _self_tuning_edges(dist.max(axis=1), rows, cols, lengths)
     G = mutual.maximum(T).maximum(T.T).tocsr()
     G.eliminate_zeros()
     return G
+
+
+def knn_spanning_tree(neighbors: Neighbors) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A minimum spanning forest of the symmetric kNN graph, edges weighted by distance.
+
+    One tree per connected component of the kNN graph (a forest of n - c edges for c
+    components); on the kNN graph it is the Euclidean minimum spanning tree whenever that
+    tree's edges are kNN edges, as they are but for rare long ones between far groups.
+
+    Parameters
+    ----------
+    neighbors : (distances, indices)
+        :func:`knn_search` of the points.
+
+    Returns
+    -------
+    rows, cols : ndarray of int
+        The edges' end points.
+    lengths : ndarray of float
+        Their distances (duplicate points: a tiny positive floor instead of 0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [1.0], [3.0], [10.0], [11.0]])
+    >>> rows, cols, lengths = knn_spanning_tree(knn_search(X, 1))
+    >>> sorted(zip(rows.tolist(), cols.tolist(), lengths.tolist()))
+    [(0, 1, 1.0), (1, 2, 2.0), (3, 4, 1.0)]
+    """
+    dist, ind = neighbors
+    n, k = ind.shape
+    # Explicit zeros are no edge to the tree search: duplicates' distance gets a tiny floor.
+    D = scipy.sparse.csr_matrix(
+        (np.maximum(dist.ravel(), np.finfo(np.float64).tiny), (np.repeat(np.arange(n), k),
+                                                               ind.ravel())), shape=(n, n)
+    )
+    tree = minimum_spanning_tree(D.maximum(D.T)).tocoo()
+    return tree.row.astype(np.int64), tree.col.astype(np.int64), tree.data
 
 
 def _directed_self_tuning(dist: np.ndarray, ind: np.ndarray) -> scipy.sparse.csr_matrix:
