@@ -249,3 +249,42 @@ def test_fit_killed_during_ncut_training_keeps_the_encoder(data, tmp_path, monke
     assert np.array_equal(expected.labels_, resumed.labels_)
     assert expected.encoder_loss_curve_ == resumed.encoder_loss_curve_
     assert "encoder" in resumed.timings_  # restored from the checkpoint
+
+
+def test_ncut_training_trains_the_encoder_on_the_graphs_of_the_first_codes(
+        data, monkeypatch) -> None:
+    """Encoder and head are trained together (the encoder leaves the autoencoder's weights),
+    and every batch graph is built on the codes of the autoencoder's encoder."""
+    from neuncut import _estimator as estimator_module
+    X = data[0]
+    seen = {}
+    real = estimator_module.train_ncut
+
+    def spy(network, inputs, affinity, **kwargs):
+        seen["inputs"], seen["graph_rows"] = inputs, kwargs["graph_rows"]
+        seen["before"] = {k: v.clone() for k, v in network.encoder.state_dict().items()}
+        return real(network, inputs, affinity, **kwargs)
+
+    monkeypatch.setattr(estimator_module, "train_ncut", spy)
+    model = NeuNcut(**{**PARAMS, "tol": None, "max_epochs": 2}).fit(X)
+    assert seen["inputs"].shape == X.shape  # the network reads the raw rows
+    codes = encode(model.network_.encoder, torch.from_numpy(X))
+    assert seen["graph_rows"].shape == codes.shape
+    after = model.network_.encoder.state_dict()
+    assert any(not torch.equal(seen["before"][k], after[k]) for k in after)  # trained
+    first = Encoder(X.shape[1], (32, 4))
+    first.load_state_dict(seen["before"])
+    assert torch.equal(seen["graph_rows"], encode(first.eval(), torch.from_numpy(X)))
+
+
+def test_checkpoint_of_ncut_training_stores_the_first_encoder(data, tmp_path, monkeypatch):
+    from neuncut import _estimator as estimator_module
+    path = tmp_path / "fit.ckpt"
+    interrupt_after(monkeypatch, estimator_module, "train_ncut", 1)
+    with pytest.raises(KeyboardInterrupt):
+        NeuNcut(**{**PARAMS, "tol": None}).fit(data[0], checkpoint=path)
+    _, header = load_tensors(path)
+    saved = read_checkpoint(path, header["fingerprint"])
+    assert saved is not None and saved.stage == "training" and saved.encoder is not None
+    assert set(saved.encoder) == {k.removeprefix("encoder.") for k in saved.network
+                                  if k.startswith("encoder.")}

@@ -234,3 +234,19 @@ def test_train_ncut_reproducible_and_global_rng_untouched() -> None:
     assert torch.equal(torch.get_rng_state(), state)
     for a, b in zip(nets[0].state_dict().values(), nets[1].state_dict().values(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_batch_graphs_are_built_on_the_graph_rows_when_given() -> None:
+    """The network reads X; every batch graph is built on the same rows of ``graph_rows``."""
+    X, _ = blobs(200, d=5)
+    codes = X[:, :2].clone()
+    shapes = set()
+
+    def affinity(rows: torch.Tensor) -> torch.Tensor:
+        shapes.add(rows.shape[1])
+        return self_tuning_knn_affinity(rows, 10)
+
+    net = MembershipNetwork(5, (8,), 3, generator=gen())
+    train_ncut(net, X, affinity, penalty=20.0, epochs=1, batch_size=64, lr=1e-3,
+               weight_decay=0.0, generator=gen(), graph_rows=codes)
+    assert shapes == {2}

@@ -48,7 +48,7 @@ __all__ = [
 
 _KIND = "NeuNcutCheckpoint"
 #: The layout of the header; a checkpoint of another layout is refused, not misread.
-_FORMAT = 2
+_FORMAT = 3
 
 
 def fingerprint(X: np.ndarray, params: dict[str, Any]) -> str:
@@ -114,6 +114,9 @@ class Checkpoint:
     rng_state : dict or None
         Encoder stage: the numpy generator's state when the autoencoder's training began (it
         draws nothing, so the stages after it continue from that state).
+    encoder : dict of str to Tensor or None
+        Training stage with a learned representation: the encoder as the autoencoder left it,
+        whose codes the batch graphs are built on (the network's own encoder is trained on).
     """
 
     state: FitState
@@ -123,6 +126,7 @@ class Checkpoint:
     scheduler: dict[str, Any]
     generator: torch.Tensor
     rng_state: dict[str, Any] | None = None
+    encoder: dict[str, torch.Tensor] | None = None
 
 
 def _flatten_optimizer(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -156,6 +160,7 @@ def write_checkpoint(path: str | os.PathLike[str], key: str, ckpt: Checkpoint) -
     tensors = {f"network.{k}": v for k, v in ckpt.network.items()}
     tensors.update(opt_tensors)
     tensors["generator"] = ckpt.generator
+    tensors.update({f"encoder.{k}": v for k, v in (ckpt.encoder or {}).items()})
     tensors["train_indices"] = torch.from_numpy(
         np.asarray(ckpt.state.train_indices, dtype=np.int64))
     header: dict[str, Any] = {
@@ -215,6 +220,8 @@ def read_checkpoint(path: str | os.PathLike[str], key: str) -> Checkpoint | None
         scheduler=header["scheduler"],
         generator=tensors["generator"],
         rng_state=header["rng_state"],
+        encoder={k.removeprefix("encoder."): v for k, v in tensors.items()
+                 if k.startswith("encoder.")} or None,
     )
 
 
@@ -311,15 +318,21 @@ class FitCheckpoint:
                             rng_state)
 
     def training_writer(
-        self, network: nn.Module, generator: torch.Generator, state: FitState
+        self,
+        network: nn.Module,
+        generator: torch.Generator,
+        state: FitState,
+        encoder: dict[str, torch.Tensor] | None = None,
     ) -> Callable[[CosineAdam, TrainingLog], None] | None:
         """The ``on_epoch_end`` callback of :func:`neuncut._training.train_ncut`, or None
-        without a checkpoint path."""
-        return self._writer(TRAINING_STAGE, network, generator, state, "training_log")
+        without a checkpoint path; ``encoder``: the weights the graphs' codes come from."""
+        return self._writer(TRAINING_STAGE, network, generator, state, "training_log",
+                            encoder=encoder)
 
     def _writer(
         self, stage: str, module: nn.Module, generator: torch.Generator, state: FitState,
         log_field: str, rng_state: dict[str, Any] | None = None,
+        encoder: dict[str, torch.Tensor] | None = None,
     ) -> Callable[[CosineAdam, Any], None] | None:
         """A callback ``(optimizer, log)`` that records ``log`` as ``state.<log_field>`` and
         writes the checkpoint of ``stage``."""
@@ -333,7 +346,7 @@ class FitCheckpoint:
                 state=state, stage=stage,
                 network={k: v.detach() for k, v in module.state_dict().items()},
                 optimizer=optimizer.state_dict(), scheduler=optimizer.schedule_state_dict(),
-                generator=generator.get_state(), rng_state=rng_state,
+                generator=generator.get_state(), rng_state=rng_state, encoder=encoder,
             ))
 
         return write

@@ -307,15 +307,20 @@ class NeuNcut(ClusterMixin, BaseEstimator):
                                       module=head, generator=torch_gen)
         init = state.init
         timings = state.timings
+        # With an encoder, Ncut training trains encoder and head together on the raw rows,
+        # the batch graphs staying those of the autoencoder's codes Zt (decision D23).
+        encoder = rep.initial
         with timed(timings, "train"):
             state.training_log = train_ncut(
-                head, Zt, graph_factory(self.affinity, self.n_neighbors, Zt)(init.sigma),
+                network, Xt if encoder else Zt,
+                graph_factory(self.affinity, self.n_neighbors, Zt)(init.sigma),
                 penalty=init.penalty,
                 epochs=self.max_epochs, batch_size=self.batch_size, lr=self.learning_rate,
                 weight_decay=self.weight_decay, generator=torch_gen, tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change, verbose=self.verbose,
                 resume=resume,
-                on_epoch_end=run.training_writer(network, torch_gen, state),
+                on_epoch_end=run.training_writer(network, torch_gen, state, encoder),
+                graph_rows=Zt if encoder else None,
             )
         self._set_fitted(state, rep, network.cpu().eval())
         with timed(timings, "label"):
@@ -386,8 +391,9 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         """Minus the training objective ``cut + penalty_ / 2 * ortho`` on X (higher is better).
 
         The mean over consecutive batches of ``batch_size`` rows, each with its own graph
-        (:func:`neuncut._training.objective`), built on the rows' codes when the model
-        learned a representation, as in training. Labels are never read.
+        (:func:`neuncut._training.objective`), built on the rows' codes by the fitted encoder
+        when the model learned a representation (training built them on the codes of the
+        encoder before Ncut training). Labels are never read.
 
         Parameters
         ----------

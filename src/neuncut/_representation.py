@@ -46,9 +46,19 @@ class Representation:
     Attributes
     ----------
     encoder : Encoder or None
+        The membership network's encoder (Ncut training goes on training it).
+    initial : dict of str to Tensor or None
+        A copy of the encoder's weights as the autoencoder left them: the codes of the
+        batch graphs, and what a checkpoint stores to rebuild them.
     """
 
     encoder: Encoder | None = None
+    initial: dict[str, torch.Tensor] | None = None
+
+    @classmethod
+    def of(cls, encoder: Encoder) -> Representation:
+        """The representation of ``encoder`` in eval mode, its weights copied as they are."""
+        return cls(encoder.eval(), {k: v.detach().clone() for k, v in encoder.state_dict().items()})
 
     def codes(self, X: torch.Tensor) -> torch.Tensor:
         """What the later stages see of the rows X: their codes, or X itself."""
@@ -103,12 +113,10 @@ def learn_representation(
     sizes = check_encoder_layer_sizes(estimator.encoder_layer_sizes)
     autoencoder = AutoEncoder(Xt.shape[1], sizes, generator=torch_gen).to(Xt.device)
     past = run.saved_stage(TRAINING_STAGE)
-    if past is not None:  # past the autoencoder: the encoder's weights are the network's
-        autoencoder.encoder.load_state_dict(
-            {k.removeprefix("encoder."): v for k, v in past.network.items()
-             if k.startswith("encoder.")}
-        )
-        return Representation(autoencoder.encoder.eval())
+    if past is not None:  # past the autoencoder: its encoder is stored beside the network
+        assert past.encoder is not None
+        autoencoder.encoder.load_state_dict(past.encoder)
+        return Representation.of(autoencoder.encoder)
     t0 = time.perf_counter()
     autoencoder.encoder.set_standardization(Xt)
     resume = run.restore(autoencoder, (torch_gen, np_rng), ENCODER_STAGE, estimator.verbose)
@@ -136,4 +144,4 @@ def learn_representation(
     if estimator.verbose:
         logger.info("autoencoder: %d epochs, loss %.4g, %.1f s", log.n_iter,
                     log.loss[-1] if log.loss else float("nan"), log.seconds)
-    return Representation(autoencoder.encoder.eval())
+    return Representation.of(autoencoder.encoder)

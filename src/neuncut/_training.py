@@ -82,11 +82,13 @@ def train_ncut(
     verbose: int = 0,
     resume: tuple[dict, dict, TrainingLog] | None = None,
     on_epoch_end: Callable[[CosineAdam, TrainingLog], None] | None = None,
+    graph_rows: torch.Tensor | None = None,
 ) -> TrainingLog:
     """Minibatch Adam on ``cut + penalty / 2 * ortho``, cosine-annealed learning rate.
 
-    Each step draws a batch, builds its graph with ``affinity`` and takes one step on the
-    relaxed normalized cut of ``softmax(network(X_batch))``. Training stops before
+    Each step draws a batch, builds its graph with ``affinity`` (on the batch's
+    ``graph_rows``, X's own rows by default) and takes one step on the relaxed normalized cut
+    of ``softmax(network(X_batch))``. Training stops before
     ``epochs`` once ``n_iter_no_change`` epochs in a row each changed the label of at most a
     fraction ``tol`` of the probe rows (a fixed stride of the training rows): the
     partition has settled, and further epochs only sharpen memberships. The rule reads
@@ -131,6 +133,10 @@ def train_ncut(
     on_epoch_end : callable, optional
         Called as ``on_epoch_end(optimizer, log)`` with the :class:`CosineAdam` before the
         first epoch and after each one (to write checkpoints).
+    graph_rows : Tensor of shape (n, d), optional
+        What the batch graphs are built on, row for row with X: with a learned
+        representation, the codes of the encoder the autoencoder left, while the network
+        (encoder + head, trained together) reads the raw rows X.
 
     Returns
     -------
@@ -161,7 +167,7 @@ def train_ncut(
         for idx in iter_batches(X.shape[0], batch_size, generator, rank=rank, world=world):
             xb = X[idx]
             with torch.no_grad():
-                W = affinity(xb)
+                W = affinity(xb if graph_rows is None else graph_rows[idx])
             terms = ncut_loss(torch.softmax(model(xb), dim=1), W)
             loss = terms.cut + 0.5 * penalty * terms.ortho
             if all_finite(loss):  # on every process, so that all skip the step alike
