@@ -170,7 +170,7 @@ def test_fit_and_run_choose_the_number_of_clusters(files: dict[str, Path], tmp_p
     report = json.loads((out / "report.json").read_text())
     assert report["parameters"]["n_clusters"] == "auto"
     assert report["n_clusters"] == len(report["cluster_sizes"])
-    assert len(report["n_clusters_scores_"]["gap"]) == 20
+    assert len(report["n_clusters_scores_"]["gap"]) == 50
     assert (out / "n_clusters.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "(chosen by n_clusters=auto)" in capsys.readouterr().out
 

@@ -73,7 +73,7 @@ def test_blobs_get_their_number_of_clusters(k: int) -> None:
     X, _ = make_blobs(150 * k, centers=centers, cluster_std=1.0, random_state=k)
     selection = select_n_clusters(X, random_state=0)
     assert selection.n_clusters == k
-    assert selection.scores.shape == (20,)
+    assert selection.scores.shape == (50,)
     assert np.nanargmax(selection.scores) + 1 == k
 
 
@@ -202,3 +202,13 @@ def test_auto_on_no_structure_warns() -> None:
     with pytest.warns(NoClearStructureWarning):
         model = fast_model(n_clusters="auto").fit(X)
     assert 2 <= model.n_clusters_ <= 20
+
+
+def test_more_separate_groups_than_max_clusters_get_max_clusters_with_a_warning() -> None:
+    """Twelve far-apart blobs and max_clusters=8: every eigenvalue considered is 0, so no gap
+    shows; the answer is 8 with a warning, not 1."""
+    centers = [[30.0 * i, 30.0 * j] for i in range(4) for j in range(3)]
+    X, _ = make_blobs(600, centers=centers, cluster_std=0.5, random_state=0)
+    with pytest.warns(NoClearStructureWarning, match="more than max_clusters=8"):
+        assert select_n_clusters(X, 8, random_state=0).n_clusters == 8
+    assert select_n_clusters(X, 20, random_state=0).n_clusters == 12

@@ -69,7 +69,7 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         Number of clusters, >= 1 (1 is the trivial clustering, allowed as in KMeans), or
         ``"auto"``: chosen without labels from 2 to ``max_clusters`` on ``init_size`` rows
         (:func:`neuncut.n_clusters.select_n_clusters`). Recorded in ``n_clusters_``.
-    max_clusters : int, default=20
+    max_clusters : int, default=50
         Largest number of clusters ``n_clusters="auto"`` considers (>= 2); ignored otherwise.
     affinity : {"knn", "rbf"} or callable, default="knn"
         Graph built inside each minibatch. ``"knn"``: symmetric kNN graph with self-tuning
@@ -203,7 +203,7 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         self,
         n_clusters: int | str = 8,
         *,
-        max_clusters: int = 20,
+        max_clusters: int = 50,
         affinity: str | Callable[[torch.Tensor], torch.Tensor] = "knn",
         n_neighbors: int = 10,
         sigma: float | None = None,

@@ -59,6 +59,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse.csgraph import connected_components
 from sklearn.utils import check_random_state
 
 from .affinity import fuzzy_knn_graph, knn_search, laplacian_spectrum, self_tuning_knn_graph
@@ -190,7 +191,7 @@ def gaussian_reference(X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def select_n_clusters(
     X: np.ndarray,
-    max_clusters: int = 20,
+    max_clusters: int = 50,
     *,
     n_neighbors: int = 10,
     random_state: int | np.random.RandomState | None = None,
@@ -205,8 +206,9 @@ def select_n_clusters(
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-    max_clusters : int, default=20
-        Largest k considered (capped at n_samples - 1).
+    max_clusters : int, default=50
+        Largest k considered (capped at n_samples - 1). Data that fall apart into more
+        separate groups than that get ``max_clusters``, with a warning.
     n_neighbors : int, default=10
         Neighbours per point in the kNN graphs.
     random_state : int, RandomState instance or None
@@ -240,8 +242,19 @@ def select_n_clusters(
     p = gap_profile(X, k_max, n_neighbors, seed)
     scores[1:k_max] = p[1:]
     best = float(np.nanmax(scores))
-    if best < 1e-9:  # no gap at all: every point alike (a complete graph), one cluster
-        return NClustersSelection(1, scores, reference, 0.0)
+    if best < 1e-9:
+        # No gap among the first k_max + 1 eigenvalues: all equal and positive (every point
+        # alike, a complete graph: one cluster), or all zero (more than k_max components).
+        components = connected_components(
+            self_tuning_knn_graph(X, n_neighbors), directed=False)[0]
+        if components <= k_max:
+            return NClustersSelection(1, scores, reference, 0.0)
+        warnings.warn(
+            f"n_clusters='auto' found {components} separate groups of points, more than"
+            f" max_clusters={max_clusters}: it answers {k_max}; raise max_clusters, or give"
+            " n_clusters.", NoClearStructureWarning, stacklevel=2,
+        )
+        return NClustersSelection(k_max, scores, reference, 0.0)
     k_hat = int(np.flatnonzero(scores >= GAP_FRACTION * best).max()) + 1
 
     X_test = X
