@@ -10,7 +10,8 @@ Neither is in a library, so both are written here as a user would, from the text
 * :class:`SilhouetteKMeans`: ``KMeans`` for k = 2 ... max_clusters, the k of the best
   silhouette (on at most 5000 points, as the silhouette costs n^2).
 
-HDBSCAN (scikit-learn's) is the third peer, in :mod:`benchmarks.suite_worker`.
+Both build their ``SpectralClustering`` and ``KMeans`` through :func:`benchmarks.peers.peer`.
+HDBSCAN (scikit-learn's) is the third peer, in :mod:`benchmarks.peers`.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg
-from sklearn.cluster import KMeans, SpectralClustering
 from sklearn.metrics import silhouette_score
 from sklearn.neighbors import kneighbors_graph
+
+from benchmarks.peers import peer
 
 SILHOUETTE_SAMPLE = 5000
 
@@ -64,8 +66,8 @@ class EigengapSpectral:
         self.n_clusters_ = int(np.argmax(np.diff(mu))) + 1
         if self.n_clusters_ == 1:
             return np.zeros(n, dtype=np.int64)
-        model = SpectralClustering(self.n_clusters_, affinity="nearest_neighbors",
-                                   n_neighbors=self.n_neighbors, random_state=self.random_state)
+        model = peer("sklearn-spectral", self.n_clusters_, self.random_state,
+                     n_neighbors=self.n_neighbors)
         return model.fit_predict(X)
 
 
@@ -82,7 +84,7 @@ class SilhouetteKMeans:
         n = X.shape[0]
         best, best_labels, self.silhouettes_ = -np.inf, np.zeros(n, dtype=np.int64), {}
         for k in range(2, min(self.max_clusters, n - 1) + 1):
-            labels = KMeans(k, random_state=self.random_state).fit_predict(X)
+            labels = peer("kmeans", k, self.random_state).fit_predict(X)
             if len(np.unique(labels)) < 2:
                 continue
             s = float(silhouette_score(X, labels, sample_size=min(n, SILHOUETTE_SAMPLE),

@@ -42,12 +42,19 @@ from typing import Any
 import numpy as np
 
 from benchmarks.environment import git_output, git_state, jsonable, machine_info
+from benchmarks.peers import peer
 from benchmarks.records import RESULTS_DIR, RecordWriter
 
 HERE = Path(__file__).resolve().parent
 RECORDS = RESULTS_DIR / "fit_speed.jsonl"
 REPORT = RESULTS_DIR / "FIT_SPEED.md"
-METHODS = ("neuncut", "spectral", "genie", "kmeans")
+#: Each peer method: its name in :mod:`benchmarks.peers` and this study's overrides.
+PEER_METHODS: dict[str, tuple[str, dict[str, Any]]] = {
+    "spectral": ("sklearn-spectral", {"eigen_solver": "amg"}),
+    "genie": ("genie", {}),
+    "kmeans": ("kmeans", {}),
+}
+METHODS = ("neuncut", *PEER_METHODS)
 SIZES = (300, 3_000, 20_000, 100_000)
 DIMS = (2, 50, 500)
 TRAIN_SIZE = 20_000
@@ -103,18 +110,8 @@ def make_model(method: str, n_rows: int, quick: bool = False) -> Any:
         return NeuNcut(N_CLUSTERS, random_state=0,
                        train_size=TRAIN_SIZE if n_rows > TRAIN_SIZE else None,
                        **(QUICK_NEUNCUT if quick else {}))
-    if method == "spectral":
-        from sklearn.cluster import SpectralClustering
-
-        return SpectralClustering(N_CLUSTERS, affinity="nearest_neighbors", eigen_solver="amg",
-                                  random_state=0)
-    if method == "genie":
-        import genieclust
-
-        return genieclust.Genie(N_CLUSTERS, gini_threshold=0.3)
-    from sklearn.cluster import KMeans
-
-    return KMeans(N_CLUSTERS, random_state=0)
+    name, overrides = PEER_METHODS[method]
+    return peer(name, N_CLUSTERS, 0, **overrides)
 
 
 def work(case: str, method: str, quick: bool = False) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.grid import PAPER_EPOCHS, QUICK_EPOCHS, RunSpec
+from benchmarks.peers import peer
 
 PEER_WORKER = Path(__file__).resolve().parent / "peer_worker.py"
 
@@ -110,9 +111,7 @@ def run_neuncut_paper(spec: RunSpec, X: np.ndarray, idx: np.ndarray) -> MethodRe
 
 def run_kmeans(spec: RunSpec, X: np.ndarray, idx: np.ndarray) -> MethodResult:
     """scikit-learn KMeans (10 inits) fit on the training rows, predicting every row."""
-    from sklearn.cluster import KMeans
-
-    model = KMeans(n_clusters=10, n_init=10, random_state=spec.seed)
+    model = peer("kmeans", 10, spec.seed, n_init=10)
     labels, fit_s, predict_s = _fit_then_predict(model, X, idx)
     return MethodResult(
         labels, fit_s, predict_s, model.get_params(), extra={"n_iter_": int(model.n_iter_)}
@@ -121,15 +120,13 @@ def run_kmeans(spec: RunSpec, X: np.ndarray, idx: np.ndarray) -> MethodResult:
 
 def run_sklearn_spectral(spec: RunSpec, X: np.ndarray, idx: np.ndarray) -> MethodResult:
     """scikit-learn SpectralClustering on a 10-NN graph of all rows (it has no predict)."""
-    from sklearn.cluster import SpectralClustering
-
-    model = SpectralClustering(
-        n_clusters=10,
-        affinity="nearest_neighbors",
+    model = peer(
+        "sklearn-spectral",
+        10,
+        spec.seed,
         n_neighbors=10,
         eigen_solver=spec.spectral_solver,
         assign_labels=spec.spectral_assign,
-        random_state=spec.seed,
     )
     t0 = time.perf_counter()
     labels = model.fit_predict(X)

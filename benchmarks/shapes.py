@@ -179,10 +179,10 @@ SHAPES: dict[str, Shape] = {
 def make_model(method: str, n_clusters: int, seed: int) -> Any:
     """The estimator of ``method``: kNN spectral clustering or a default NeuNcut."""
     if method == "spectral":
-        from sklearn.cluster import SpectralClustering
+        from benchmarks.peers import peer
 
-        return SpectralClustering(n_clusters=n_clusters, affinity="nearest_neighbors",
-                                  n_neighbors=10, assign_labels="kmeans", random_state=seed)
+        return peer("sklearn-spectral", n_clusters, seed, n_neighbors=10,
+                    assign_labels="kmeans")
     from neuncut import NeuNcut
 
     return NeuNcut(n_clusters=n_clusters, random_state=seed)

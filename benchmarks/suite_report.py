@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.environment import REPO_ROOT, describe_machine
+from benchmarks.peers import DESCRIPTIONS, PEERS
 from benchmarks.records import latest
 from benchmarks.records import read_records as read_runs
 from benchmarks.suite_data import SETS
-from benchmarks.suite_worker import ABLATIONS, CHOOSE_K, METHODS
+from benchmarks.suite_worker import ABLATIONS, METHODS
 
 #: A mean-NCA difference above this is a win or a loss, not a tie.
 TIE = 0.01
@@ -26,7 +27,6 @@ TIE = 0.01
 GAP_SPECTRAL, GAP_GENIE = 0.05, 0.10
 #: A seed range of neuncut's NCA on one set above this is flagged (issue: a user runs one seed).
 SEED_RANGE = 0.10
-PEERS = tuple(m for m in METHODS if m != "neuncut" and m not in ABLATIONS and m not in CHOOSE_K)
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
@@ -330,14 +330,10 @@ def header_section(records: list[dict[str, Any]], shapes: dict[str, tuple[int, i
             "`max_epochs=0` (an ablation: the warm start alone, no Ncut training); "
             "`neuncut-autoencoder` the same with `representation=\"autoencoder\"` (an "
             "ablation: a learned representation whatever the size of the data); "
-            "`genie` genieclust 1.3.0 "
-            "`Genie(n_clusters=k, gini_threshold=0.3)`; `sklearn-spectral` "
-            "`SpectralClustering(n_clusters=k, affinity=\"nearest_neighbors\", "
-            "random_state=seed)`; `kmeans` `KMeans(k, random_state=seed)`; `gmm` "
-            "`GaussianMixture(k, random_state=seed)`; `ward` `AgglomerativeClustering(k, "
-            "linkage=\"ward\")`; `hdbscan` `sklearn.cluster.HDBSCAN()`, which chooses its own "
-            "number of clusters (a reference, not a peer with k given). genie, ward and "
-            "hdbscan are deterministic: their seeds only repeat the run.", "",
+            + "; ".join(f"`{name}` {DESCRIPTIONS[name]}" for name in PEERS)
+            + ", which chooses its own number of clusters (a reference, not a peer with k "
+            "given). genie, ward and hdbscan are deterministic: their seeds only repeat the run.",
+            "",
             "**Scores.** NCA (primary): normalized clustering accuracy (Gagolewski, SoftwareX "
             "2022), the mean over reference clusters of the recall under the best one-to-one "
             "matching of predicted to reference clusters, rescaled so that chance (all in one "

@@ -24,9 +24,11 @@ from typing import Any
 import numpy as np
 
 from benchmarks.environment import jsonable
+from benchmarks.peers import PEERS, peer
 from benchmarks.suite_scores import NOT_SCORED, noise_as_cluster, score
 
-#: The methods, each with the defaults the issue asks for; ``k`` is the reference k.
+#: The methods, each with the defaults the issue asks for (the peers' in
+#: :mod:`benchmarks.peers`); ``k`` is the reference k.
 #: Variants of neuncut itself, each the default with these parameters changed: compared with
 #: the default, never a peer. ``neuncut-untrained`` is the warm start alone, no Ncut training,
 #: so that the suite says what training adds; ``neuncut-autoencoder`` learns the
@@ -36,8 +38,7 @@ ABLATIONS: dict[str, dict[str, Any]] = {"neuncut-untrained": {"max_epochs": 0},
 #: Methods that choose the number of clusters themselves, for the benchmark of
 #: ``n_clusters="auto"`` (:mod:`benchmarks.n_clusters`); HDBSCAN is one of them too.
 CHOOSE_K = ("neuncut-auto", "eigengap-spectral", "silhouette-kmeans")
-METHODS = ("neuncut", *ABLATIONS, "genie", "sklearn-spectral", "kmeans", "gmm", "ward",
-           "hdbscan", *CHOOSE_K)
+METHODS = ("neuncut", *ABLATIONS, *PEERS, *CHOOSE_K)
 VERSIONED = ("numpy", "scipy", "scikit-learn", "torch", "genieclust", "pyclustering")
 
 
@@ -52,32 +53,10 @@ def make_estimator(method: str, k: int, seed: int, neuncut_params: dict[str, Any
     if method in ("eigengap-spectral", "silhouette-kmeans"):
         from benchmarks.choose_k_peers import EigengapSpectral, SilhouetteKMeans
 
-        peer = EigengapSpectral if method == "eigengap-spectral" else SilhouetteKMeans
-        return peer(random_state=seed)
-    if method == "genie":
-        import genieclust
-
-        return genieclust.Genie(n_clusters=k, gini_threshold=0.3)
-    if method == "sklearn-spectral":
-        from sklearn.cluster import SpectralClustering
-
-        return SpectralClustering(n_clusters=k, affinity="nearest_neighbors", random_state=seed)
-    if method == "kmeans":
-        from sklearn.cluster import KMeans
-
-        return KMeans(k, random_state=seed)
-    if method == "gmm":
-        from sklearn.mixture import GaussianMixture
-
-        return GaussianMixture(k, random_state=seed)
-    if method == "ward":
-        from sklearn.cluster import AgglomerativeClustering
-
-        return AgglomerativeClustering(k, linkage="ward")
-    if method == "hdbscan":
-        from sklearn.cluster import HDBSCAN
-
-        return HDBSCAN()  # chooses its own number of clusters
+        chooser = EigengapSpectral if method == "eigengap-spectral" else SilhouetteKMeans
+        return chooser(random_state=seed)
+    if method in PEERS:
+        return peer(method, k, seed)  # hdbscan chooses its own number of clusters
     raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
 
 

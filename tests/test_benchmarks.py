@@ -250,3 +250,37 @@ def test_report_shows_published_figures_beside_the_raw_image_groups() -> None:
     assert all(row.count("|") == len(COLUMNS) + 2 for row in rows)
     assert _published_rows("B", "mnist", quick=True) == []
     assert _published_rows("A", "mnist", quick=False) == []
+
+
+@pytest.mark.parametrize(("name", "cls", "expected"), [
+    ("genie", "Genie", {"n_clusters": 4, "gini_threshold": 0.3}),
+    ("sklearn-spectral", "SpectralClustering",
+     {"n_clusters": 4, "affinity": "nearest_neighbors", "random_state": 7}),
+    ("kmeans", "KMeans", {"n_clusters": 4, "random_state": 7}),
+    ("gmm", "GaussianMixture", {"n_components": 4, "random_state": 7}),
+    ("ward", "AgglomerativeClustering", {"n_clusters": 4, "linkage": "ward"}),
+    ("hdbscan", "HDBSCAN", {}),
+])
+def test_peer_builds_each_peer_with_its_defaults(name: str, cls: str, expected: dict) -> None:
+    from benchmarks.peers import DESCRIPTIONS, PEERS, defaults, peer
+
+    if name == "genie":
+        pytest.importorskip("genieclust")
+    model = peer(name, 4, 7)
+    assert name in PEERS and name in DESCRIPTIONS
+    assert type(model).__name__ == cls
+    assert defaults(name, 4, 7) == expected
+    # every other parameter stays at the class's own default
+    assert model.get_params() == type(model)(**expected).get_params()
+
+
+def test_peer_overrides_replace_defaults_and_unknown_names_fail() -> None:
+    from benchmarks.peers import peer
+
+    model = peer("sklearn-spectral", 3, 1, eigen_solver="amg", n_neighbors=5)
+    params = model.get_params()
+    assert (params["eigen_solver"], params["n_neighbors"], params["affinity"],
+            params["random_state"]) == ("amg", 5, "nearest_neighbors", 1)
+    assert peer("kmeans", 10, 2, n_init=10).get_params()["n_init"] == 10
+    with pytest.raises(ValueError, match="unknown peer"):
+        peer("dbscan", 3, 0)
