@@ -62,7 +62,7 @@ KEYS: dict[str, Callable[[Record], Hashable]] = {
 #: The study of a record file whose name is not a study's.
 FILE_STUDY = {"results": "run", "representation": "run", "encoder_training": "run",
               "n_clusters_mnist": "run",
-              "suite_issue14": "suite", "n_clusters_null": "n_clusters"}
+              "suite_issue14": "suite", "suite_hard": "suite", "n_clusters_null": "n_clusters"}
 
 
 def study_of(path: str | os.PathLike[str]) -> str:

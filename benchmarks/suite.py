@@ -47,6 +47,8 @@ from benchmarks.suite_data import FAMILIES, SETS
 from benchmarks.suite_worker import METHODS, relative_paths
 
 DEFAULT_RESULTS = RESULTS_DIR / "suite.jsonl"
+#: Records of the harder families, in a file of their own (each file stays under 1 MB).
+HARD_RESULTS = RESULTS_DIR / "suite_hard.jsonl"
 DEFAULT_REPORT = RESULTS_DIR / "SUITE.md"
 SCHEMA_VERSION = 1
 SEEDS = (0, 1, 2, 3, 4)
@@ -71,7 +73,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true",
                    help=f"smoke run: tiny sets, seed 0, NeuNcut with {QUICK_NEUNCUT}")
     p.add_argument("--results", type=Path, default=None,
-                   help="record file to append to (default benchmarks/results/suite.jsonl; with "
+                   help="record file to append to and report from (default "
+                        "benchmarks/results/suite.jsonl, suite_hard.jsonl for the hard "
+                        "families, both for --report; with "
                         "--quick a file in the system's temporary folder)")
     p.add_argument("--timeout", type=float, default=900.0, help="seconds allowed per run")
     p.add_argument("--threads", type=int, default=1,
@@ -84,9 +88,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--report-out", type=Path, default=DEFAULT_REPORT,
                    help="where --report writes (default benchmarks/results/SUITE.md)")
     args = p.parse_args(argv)
-    if args.results is None:
-        args.results = (Path(tempfile.gettempdir()) / "neuncut-suite-quick.jsonl"
-                        if args.quick else DEFAULT_RESULTS)
+    if args.quick and args.results is None:
+        args.results = Path(tempfile.gettempdir()) / "neuncut-suite-quick.jsonl"
     if args.seeds is None:
         args.seeds = [0] if args.quick else list(SEEDS)
     tokens = args.datasets or (list(QUICK_SETS) if args.quick else list(SETS))
@@ -183,9 +186,26 @@ def run_one(request: dict[str, Any], folder: Path, env: dict[str, str],
     return {**answer, "wall_s": wall_s}
 
 
-def done_keys(path: Path, quick: bool) -> set[tuple[str, str, int]]:
-    """(method, set, seed) of the successful runs of ``path`` with the same ``quick``."""
-    return {(r["method"], r["dataset"], r["seed"]) for r in read_records(path)
+def result_files(results: Path | None) -> list[Path]:
+    """The record files a run appends to and the report reads: ``results``, or the
+    default pair (the harder families' records apart)."""
+    return [DEFAULT_RESULTS, HARD_RESULTS] if results is None else [results]
+
+
+def results_of(dataset: str, results: Path | None) -> Path:
+    """The record file of a run on ``dataset``.
+
+    >>> results_of("iris", None).name, results_of("hard-near-groups-600-g0", None).name
+    ('suite.jsonl', 'suite_hard.jsonl')
+    """
+    if results is not None:
+        return results
+    return HARD_RESULTS if SETS[dataset].family.startswith("hard/") else DEFAULT_RESULTS
+
+
+def done_keys(paths: list[Path], quick: bool) -> set[tuple[str, str, int]]:
+    """(method, set, seed) of the successful runs of ``paths`` with the same ``quick``."""
+    return {(r["method"], r["dataset"], r["seed"]) for path in paths for r in read_records(path)
             if r.get("status") == "ok" and bool(r.get("quick")) == quick}
 
 
@@ -209,10 +229,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         from benchmarks.suite_report import write_report
 
-        n_lines = write_report(args.results, args.report_out)
+        n_lines = write_report(result_files(args.results), args.report_out)
         print(f"wrote {args.report_out} from {n_lines} runs")
         return 0
-    skip = done_keys(args.results, args.quick) if args.skip_done else set()
+    skip = done_keys(result_files(args.results), args.quick) if args.skip_done else set()
     runs = [(d, s, m) for d in args.datasets for s in args.seeds for m in args.methods
             if (m, d, s) not in skip]
     if args.dry_run:
@@ -228,8 +248,9 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine_info(),
     }
     neuncut_params = dict(QUICK_NEUNCUT) if args.quick else {}
-    print(f"{len(runs)} runs -> {args.results}", flush=True)
-    records = RecordWriter(args.results)
+    targets = sorted({str(results_of(d, args.results)) for d, _, _ in runs})
+    print(f"{len(runs)} runs -> {', '.join(targets)}", flush=True)
+    writers: dict[Path, RecordWriter] = {}
     with tempfile.TemporaryDirectory(prefix="neuncut-suite-") as tmp:
         folder = Path(tmp)
         prepare_data(sorted({d for d, _, _ in runs}), folder, env, args.timeout)
@@ -256,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
                 "loadavg_before": load_before, "loadavg_after": os.getloadavg()[0],
                 **context,
             }
-            records.write(line)
+            target = results_of(dataset, args.results)
+            writers.setdefault(target, RecordWriter(target)).write(line)
             print(f"{head}: {_summary(line)} ({line['wall_s']:.1f}s)", flush=True)
     return 0
 

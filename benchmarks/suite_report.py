@@ -368,12 +368,15 @@ def render(records: list[dict[str, Any]], source: str = "benchmarks/results/suit
     return "\n".join(out).rstrip() + "\n"
 
 
-def write_report(results: Path, out: Path) -> int:
-    """Write the report of ``results`` to ``out``; the number of runs it covers."""
-    records = read_records(results)
-    try:
-        source = str(results.resolve().relative_to(REPO_ROOT))
-    except ValueError:  # outside the repository: no machine path in the report
-        source = results.name
-    out.write_text(render(records, source), encoding="utf-8")
+def write_report(results: Path | list[Path], out: Path) -> int:
+    """Write the report of the record file(s) ``results`` to ``out``; the number of runs."""
+    paths = [results] if isinstance(results, Path) else results
+    records = [r for path in paths for r in read_records(path)]
+    names = []
+    for path in paths:
+        try:
+            names.append(str(path.resolve().relative_to(REPO_ROOT)))
+        except ValueError:  # outside the repository: no machine path in the report
+            names.append(path.name)
+    out.write_text(render(records, "`, `".join(names)), encoding="utf-8")
     return len(records)
