@@ -30,8 +30,7 @@ __all__ = [
 ]
 
 # Rows per forward pass; memory is O(PREDICT_CHUNK * width). A 4096 x 512 activation stays
-# in cache, which makes the matrix products faster than with larger blocks
-# (benchmarks/results/THROUGHPUT.md).
+# in cache, which makes the matrix products faster than with larger blocks.
 PREDICT_CHUNK = 4096
 
 

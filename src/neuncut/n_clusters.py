@@ -49,8 +49,8 @@ sets whose k it got right.
 What it cannot do: on data whose classes touch, with no spectral gap at the reference k
 (MNIST and Fashion-MNIST images, digits: 10 classes), it answers the coarse groups.
 
-End to end (``NeuNcut(n_clusters="auto")`` against HDBSCAN, the silhouette of k-means and the
-eigengap heuristic): ``benchmarks/results/N_CLUSTERS.md``, summarized in decision D16.
+End to end, against HDBSCAN, the silhouette of k-means and the eigengap heuristic: decision
+D16, which names the study and its figures.
 """
 
 from __future__ import annotations

@@ -4,9 +4,8 @@ When the kNN graph of the subsample has c > k connected components, every groupi
 components into k groups cuts no edge: the normalized cut is 0 for all of them, the top
 eigenvalue of :math:`D^{-1/2} A D^{-1/2}` is c-fold, and the spectral relaxation does not
 say which grouping to take. A dense eigensolver returns an arbitrary basis of the c-fold
-eigenspace: on two rings and a far-off group of 15 points (k = 2, the held-out "circles with
-outliers" of ``benchmarks/warm_start_candidates.py``), k-means on it put the group alone and
-the two rings together, NCA 0. A small group far from everything is what a kNN graph makes
+eigenspace: on two rings and a far-off group of 15 points (k = 2), k-means on it can put the
+group alone and the two rings together. A small group far from everything is what a kNN graph makes
 of outliers, so this case is common on real data.
 
 The graph cannot decide; the geometry can. :func:`merge_components` joins components as

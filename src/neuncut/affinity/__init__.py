@@ -10,10 +10,10 @@ in the batch never divides by zero in the loss. Memory is O(B^2): distances come
 Subsample graphs (:func:`self_tuning_knn_graph`, :func:`mutual_knn_mst_graph`,
 :func:`fuzzy_knn_graph`) are scipy sparse matrices without self-loops over the whole warm-start
 subsample: the self-tuning one is the sparse twin of the batch graph (same formula, all points
-instead of one batch) and is the one the warm start's spectral candidate partitions and its
-arbitration judges; the mutual-kNN + tree one keeps noisy chains whole and outlier groups
-apart (measured as the spectral candidate's graph, ``benchmarks/warm_start_candidates.py``,
-not the default); the fuzzy one is UMAP's, which the neighbour embedding lays out.
+instead of one batch) and is the one the warm start's arbitration judges the candidates on;
+the mutual-kNN + tree one keeps noisy chains whole and outlier groups
+apart, which is why the spectral candidate partitions it (decision D10); the fuzzy one is
+UMAP's, which the neighbour embedding lays out.
 
 The spectrum of such a graph's normalized Laplacian and its top eigenvectors
 (:func:`laplacian_spectrum`, :func:`spectral_embedding`) serve both the warm start and the
