@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from ._cli_files import check_suffix, load_model, read_data, read_labels, write_array
+from ._cli_types import hidden_sizes, n_clusters, positive_int, tol, train_size
 from ._distributed import init_from_env, rank_and_world
 from ._estimator import NeuNcut
 from ._version import __version__
@@ -122,11 +123,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     unseen = np.setdiff1d(np.arange(n), train)
     # Images: rows L2-normalized, the paper's preprocessing, which clustered MNIST pixels
     # better (decision D22).
-    n_clusters = k if args.n_clusters is None else args.n_clusters
-    model = NeuNcut(n_clusters=n_clusters, random_state=args.seed, verbose=1 + args.verbose,
+    clusters = k if args.n_clusters is None else args.n_clusters
+    model = NeuNcut(n_clusters=clusters, random_state=args.seed, verbose=1 + args.verbose,
                     device=args.device, normalize_rows=ds.image_shape is not None,
                     **(_QUICK if args.quick else {}))
-    logger.info("fitting NeuNcut(n_clusters=%r) on %d of %d points", n_clusters, n_train, n)
+    logger.info("fitting NeuNcut(n_clusters=%r) on %d of %d points", clusters, n_train, n)
     t0 = time.perf_counter()
     model.fit(X[train])
     times["fit"] = time.perf_counter() - t0
@@ -211,50 +212,6 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"neuncut: error: {message} (see '{self.prog} --help')\n")
 
 
-def _hidden_sizes(text: str) -> tuple[int, ...] | str:
-    if text.strip() == "auto":
-        return "auto"
-    try:
-        sizes = tuple(int(s) for s in text.replace(" ", "").split(",") if s)
-    except ValueError:
-        sizes = (0,)
-    if any(s < 1 for s in sizes):
-        raise argparse.ArgumentTypeError(f"expected 'auto' or positive ints separated by "
-                                         f"commas, e.g. 512,512; got {text!r}")
-    return sizes
-
-
-def _train_size(text: str) -> int | float:
-    try:
-        return int(text) if text.strip().lstrip("+-").isdigit() else float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an int or a fraction in (0, 1], got "
-                                         f"{text!r}") from None
-
-
-def _tol(text: str) -> float | None:
-    if text.strip().lower() == "none":
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a fraction or none, got {text!r}") from None
-
-
-def _n_clusters(text: str) -> int | str:
-    if text.strip().lower() == "auto":
-        return "auto"
-    if not text.strip().isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive int or auto, got {text!r}")
-    return int(text)
-
-
-def _positive_int(text: str) -> int:
-    if not text.strip().isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive int, got {text!r}")
-    return int(text)
-
-
 def _add_fit_options(p: argparse.ArgumentParser) -> None:
     d, S = NeuNcut().get_params(), argparse.SUPPRESS
     g = p.add_argument_group("estimator options (defaults: NeuNcut's)")
@@ -264,16 +221,16 @@ def _add_fit_options(p: argparse.ArgumentParser) -> None:
         ("--n-neighbors", int, "neighbours in the kNN graphs"),
         ("--sigma", float, "width of the rbf kernel (default: median heuristic)"),
         ("--penalty", float, "weight of the orthogonality term (default: chosen from data)"),
-        ("--hidden-layer-sizes", _hidden_sizes, "hidden widths, e.g. 512,512, or auto"),
+        ("--hidden-layer-sizes", hidden_sizes, "hidden widths, e.g. 512,512, or auto"),
         ("--batch-size", int, "points per minibatch graph"), ("--max-epochs", int, "epochs"),
-        ("--tol", _tol, "fraction of labels an epoch may change and count as settled; none"
+        ("--tol", tol, "fraction of labels an epoch may change and count as settled; none"
          " trains every epoch"),
         ("--n-iter-no-change", int, "settled epochs in a row that stop training"),
         ("--learning-rate", float, "Adam step size"), ("--weight-decay", float, "L2 decay"),
         ("--init-size", int, "points used by the warm start"),
         ("--max-clusters", int, "most clusters --n-clusters auto considers"),
-        ("--train-size", _train_size, "train on this many points (int) or fraction (float)"),
-        ("--encoder-layer-sizes", _hidden_sizes, "encoder widths, the last the code size"),
+        ("--train-size", train_size, "train on this many points (int) or fraction (float)"),
+        ("--encoder-layer-sizes", hidden_sizes, "encoder widths, the last the code size"),
         ("--encoder-max-epochs", int, "most epochs of the autoencoder"),
         ("--device", str, "torch device, e.g. cpu or cuda"),
     ):
@@ -307,11 +264,11 @@ def _build_parser() -> argparse.ArgumentParser:
                        "on all, trained and unseen rows, write results to --out.")
     p.add_argument("--dataset", choices=_DATASETS, help="default mnist (digits with --quick)")
     p.add_argument("--out", default="results/run", help="result directory (default %(default)s)")
-    p.add_argument("--train-size", type=_positive_int,
+    p.add_argument("--train-size", type=positive_int,
                    help=f"points trained on (default {_RUN_TRAIN_SIZE}, at most half the data)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
     p.add_argument("--device", default="auto", help="torch device (default %(default)s)")
-    p.add_argument("--n-clusters", type=_n_clusters, metavar="K",
+    p.add_argument("--n-clusters", type=n_clusters, metavar="K",
                    help="number of clusters, or auto to choose it without labels (default:"
                         " the number of classes)")
     p.add_argument("--quick", action="store_true", help="tiny settings for a smoke test")
@@ -320,7 +277,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("fit", parents=[common], help="fit a model to a data file")
     p.add_argument("data", metavar="DATA", help="data: .npy, .npz or numeric .csv")
-    p.add_argument("--n-clusters", type=_n_clusters, required=True, metavar="K",
+    p.add_argument("--n-clusters", type=n_clusters, required=True, metavar="K",
                    help="number of clusters, or auto to choose it without labels")
     p.add_argument("--out", required=True, metavar="MODEL", help="model file to write")
     p.add_argument("--labels-out", metavar="PATH", help="also write the labels (.npy/.csv)")
