@@ -16,7 +16,7 @@ from sklearn.datasets import make_blobs
 
 from neuncut import NeuNcut
 from neuncut import _choose_k as choose_k_module
-from neuncut import _estimator as estimator_module
+from neuncut import _fit as fit_module
 from neuncut._checkpoint import fingerprint, read_checkpoint
 from neuncut._io import load_tensors, save_tensors
 from neuncut.cli import main
@@ -54,7 +54,7 @@ def _same_scores(a: dict | None, b: dict | None) -> bool:
 
 def _interrupt_after(monkeypatch: pytest.MonkeyPatch, epoch: int) -> None:
     """Make the next fit raise KeyboardInterrupt right after writing epoch ``epoch``'s state."""
-    interrupt_after(monkeypatch, estimator_module, "train_ncut", epoch)
+    interrupt_after(monkeypatch, fit_module, "train_ncut", epoch)
 
 
 @pytest.mark.parametrize("epoch", [0, 2])  # a default fit runs at least n_iter_no_change=2

@@ -234,12 +234,12 @@ def test_fit_killed_during_the_autoencoder_resumes_to_the_same_model(
 
 
 def test_fit_killed_during_ncut_training_keeps_the_encoder(data, tmp_path, monkeypatch) -> None:
-    from neuncut import _estimator as estimator_module
+    from neuncut import _fit as fit_module
     X = data[0]
     params = {**PARAMS, "tol": None}
     expected = NeuNcut(**params).fit(X)
     path = tmp_path / "fit.ckpt"
-    interrupt_after(monkeypatch, estimator_module, "train_ncut", 1)
+    interrupt_after(monkeypatch, fit_module, "train_ncut", 1)
     with pytest.raises(KeyboardInterrupt):
         NeuNcut(**params).fit(X, checkpoint=path)
     monkeypatch.undo()
@@ -255,17 +255,17 @@ def test_ncut_training_trains_the_encoder_on_the_graphs_of_the_first_codes(
         data, monkeypatch) -> None:
     """Encoder and head are trained together (the encoder leaves the autoencoder's weights),
     and every batch graph is built on the codes of the autoencoder's encoder."""
-    from neuncut import _estimator as estimator_module
+    from neuncut import _fit as fit_module
     X = data[0]
     seen = {}
-    real = estimator_module.train_ncut
+    real = fit_module.train_ncut
 
     def spy(network, inputs, affinity, **kwargs):
         seen["inputs"], seen["graph_rows"] = inputs, kwargs["graph_rows"]
         seen["before"] = {k: v.clone() for k, v in network.encoder.state_dict().items()}
         return real(network, inputs, affinity, **kwargs)
 
-    monkeypatch.setattr(estimator_module, "train_ncut", spy)
+    monkeypatch.setattr(fit_module, "train_ncut", spy)
     model = NeuNcut(**{**PARAMS, "tol": None, "max_epochs": 2}).fit(X)
     assert seen["inputs"].shape == X.shape  # the network reads the raw rows
     codes = encode(model.network_.encoder, torch.from_numpy(X))
@@ -278,9 +278,9 @@ def test_ncut_training_trains_the_encoder_on_the_graphs_of_the_first_codes(
 
 
 def test_checkpoint_of_ncut_training_stores_the_first_encoder(data, tmp_path, monkeypatch):
-    from neuncut import _estimator as estimator_module
+    from neuncut import _fit as fit_module
     path = tmp_path / "fit.ckpt"
-    interrupt_after(monkeypatch, estimator_module, "train_ncut", 1)
+    interrupt_after(monkeypatch, fit_module, "train_ncut", 1)
     with pytest.raises(KeyboardInterrupt):
         NeuNcut(**{**PARAMS, "tol": None}).fit(data[0], checkpoint=path)
     _, header = load_tensors(path)

@@ -18,30 +18,18 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted
-from torch import nn
 
 from . import _io
-from ._batches import draw_subset, make_generators
-from ._checkpoint import TRAINING_STAGE, FitCheckpoint
-from ._choose_k import resolve_n_clusters
-from ._diagnostics import warn_empty_clusters
-from ._distributed import local_device, map_row_slices, on_rank_zero
 from ._encoder import DEFAULT_ENCODER_LAYER_SIZES, encode
-from ._fit_state import FitState
+from ._fit import run_fit
 from ._network import (
     PREDICT_CHUNK,
     EncodedNetwork,
-    MembershipNetwork,
     apply_network,
     predict_logits,
-    resolve_device,
-    resolve_hidden_layer_sizes,
 )
-from ._representation import Representation, learn_representation
-from ._timing import timed
-from ._training import objective, train_ncut
-from ._validation import PARAMETER_CONSTRAINTS, check_fit_input, check_rows, training_rows
-from ._warm_start import WarmStart, initialize
+from ._training import objective
+from ._validation import PARAMETER_CONSTRAINTS, check_rows
 from .affinity import graph_factory
 
 __all__ = ["NeuNcut"]
@@ -284,67 +272,8 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         EmptyClusterWarning
             Some clusters are empty, e.g. X has fewer distinct rows than ``n_clusters``.
         """
-        X, hidden, in_memory = check_fit_input(self, X)
-        np_rng, torch_gen = make_generators(self.random_state)
-        device = local_device(resolve_device(self.device))
-        run = FitCheckpoint.open(checkpoint, X, self.get_params())
-        k_min = 1 if self.n_clusters == "auto" else int(self.n_clusters)
-        state = run.state(lambda: FitState(draw_subset(X.shape[0], self.train_size, k_min,
-                                                       np_rng)))
-        Xt = torch.from_numpy(training_rows(self, X, state.train_indices, in_memory)).to(device)
-        rep = learn_representation(self, Xt, np_rng, torch_gen, run, state)
-        Zt = rep.codes(Xt)  # what every later stage sees of the training rows
-        if state.n_clusters is None:
-            state.n_clusters = resolve_n_clusters(self, Zt, np_rng)
-        k = state.n_clusters.n_clusters
-        self.hidden_layer_sizes_ = hidden = resolve_hidden_layer_sizes(hidden, *Zt.shape)
-        head = MembershipNetwork(Zt.shape[1], hidden, k, generator=torch_gen).to(device)
-        network = rep.network(head)
-        resume = run.restore(network, (torch_gen, np_rng), TRAINING_STAGE, self.verbose)
-        if state.init is None:
-            settings = WarmStart.of(self, n_clusters=k)
-            state.init = on_rank_zero(lambda: initialize(settings, head, Zt, np_rng, torch_gen),
-                                      module=head, generator=torch_gen)
-        init = state.init
-        timings = state.timings
-        # With an encoder, Ncut training trains encoder and head together on the raw rows,
-        # the batch graphs staying those of the autoencoder's codes Zt (decision D23).
-        encoder = rep.initial
-        with timed(timings, "train"):
-            state.training_log = train_ncut(
-                network, Xt if encoder else Zt,
-                graph_factory(self.affinity, self.n_neighbors, Zt)(init.sigma),
-                penalty=init.penalty,
-                epochs=self.max_epochs, batch_size=self.batch_size, lr=self.learning_rate,
-                weight_decay=self.weight_decay, generator=torch_gen, tol=self.tol,
-                n_iter_no_change=self.n_iter_no_change, verbose=self.verbose,
-                resume=resume,
-                on_epoch_end=run.training_writer(network, torch_gen, state, encoder),
-                graph_rows=Zt if encoder else None,
-            )
-        self._set_fitted(state, rep, network.cpu().eval())
-        with timed(timings, "label"):
-            self.labels_ = map_row_slices(partial(self._label, in_memory=in_memory), X)
-        self.timings_ = timings
-        logger.log(logging.INFO if self.verbose >= 2 else logging.DEBUG, "times %s", timings)
-        warn_empty_clusters(self.labels_, self.n_clusters_)
-        run.finish()
+        run_fit(self, X, checkpoint)
         return self
-
-    def _set_fitted(self, state: FitState, rep: Representation, network: nn.Module) -> None:
-        """The fitted attributes, read from the fit's state (all of its stages settled)."""
-        assert state.n_clusters is not None and state.init is not None
-        assert state.training_log is not None
-        log = state.training_log
-        self.encoder_layer_sizes_ = rep.layer_sizes
-        self.encoder_loss_curve_ = [] if state.encoder_log is None else list(state.encoder_log.loss)
-        self.n_clusters_ = state.n_clusters.n_clusters
-        self.n_clusters_scores_ = state.n_clusters.scores
-        self.sigma_, self.penalty_ = state.init.sigma, state.init.penalty
-        self.init_ncut_ = state.init.init_ncut
-        self.network_ = network
-        self.loss_curve_, self.cut_curve_, self.ortho_curve_ = log.loss, log.cut, log.ortho
-        self.n_iter_, self.n_steps_ = log.n_iter, log.n_steps
 
     def _label(self, rows: np.ndarray, *, in_memory: bool) -> np.ndarray:
         """Labels of rows of the fitted X (validated in memory, else read in blocks)."""
