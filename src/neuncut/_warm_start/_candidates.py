@@ -261,14 +261,17 @@ def initial_partition(
         raise ValueError(f"candidates={candidates!r}: each must be one of {CANDIDATES}.")
     found: dict[str, np.ndarray] = {}
     ncuts: dict[str, float] = {}
+    tree = None  # the kNN graph's spanning forest, shared by the spectral graph and Genie
     for name in candidates:
         if name == "spectral":
             with timed(timings, "init/spectral"):
-                G = mutual_knn_mst_graph(X, n_neighbors, neighbors=neighbors)
+                tree = tree or knn_spanning_tree(neighbors)
+                G = mutual_knn_mst_graph(X, n_neighbors, neighbors=neighbors, tree=tree)
                 found[name] = spectral_partition(G, n_clusters, rng, X=X)
         elif name == "genie":
             with timed(timings, "init/genie"):
-                labels = genie_labels(X.shape[0], knn_spanning_tree(neighbors), n_clusters)
+                tree = tree or knn_spanning_tree(neighbors)
+                labels = genie_labels(X.shape[0], tree, n_clusters)
             if labels is None:  # more trees than clusters: no merge of the tree reaches k
                 continue
             found[name] = labels

@@ -91,7 +91,11 @@ def self_tuning_knn_graph(
 
 
 def mutual_knn_mst_graph(
-    X: np.ndarray, n_neighbors: int, *, neighbors: Neighbors | None = None
+    X: np.ndarray,
+    n_neighbors: int,
+    *,
+    neighbors: Neighbors | None = None,
+    tree: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> scipy.sparse.csr_matrix:
     r"""The mutual kNN graph plus a minimum spanning tree: connected chains, no long bridges.
 
@@ -113,6 +117,8 @@ def mutual_knn_mst_graph(
         Neighbours per point, clipped to n - 1.
     neighbors : (distances, indices), optional
         The result of :func:`knn_search` on X with ``n_neighbors``, if already computed.
+    tree : (rows, cols, lengths), optional
+        :func:`knn_spanning_tree` of ``neighbors``, if already computed.
 
     Returns
     -------
@@ -139,7 +145,7 @@ def mutual_knn_mst_graph(
     dist, ind = knn_search(X, n_neighbors) if neighbors is None else neighbors
     W = _directed_self_tuning(dist, ind)
     mutual = W.minimum(W.T)
-    rows, cols, lengths = knn_spanning_tree((dist, ind))
+    rows, cols, lengths = knn_spanning_tree((dist, ind)) if tree is None else tree
     T = _self_tuning_edges(dist.max(axis=1), rows, cols, lengths)
     G = mutual.maximum(T).maximum(T.T).tocsr()
     G.eliminate_zeros()
