@@ -10,8 +10,9 @@ Neither is in a library, so both are written here as a user would, from the text
 * :class:`SilhouetteKMeans`: ``KMeans`` for k = 2 ... max_clusters, the k of the best
   silhouette (on at most 5000 points, as the silhouette costs n^2).
 
-Both build their ``SpectralClustering`` and ``KMeans`` through :func:`benchmarks.peers.peer`.
-HDBSCAN (scikit-learn's) is the third peer, in :mod:`benchmarks.peers`.
+Both build their ``SpectralClustering`` and ``KMeans`` through
+:func:`benchmarks.harness.peers.peer`.
+HDBSCAN (scikit-learn's) is the third peer, in :mod:`benchmarks.harness.peers`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import scipy.sparse.linalg
 from sklearn.metrics import silhouette_score
 from sklearn.neighbors import kneighbors_graph
 
-from benchmarks.peers import peer
+from benchmarks.harness.peers import peer
 
 SILHOUETTE_SAMPLE = 5000
 

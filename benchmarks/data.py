@@ -9,9 +9,9 @@ the scattering transform, and data preparation is not repeated per run.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -62,6 +62,7 @@ def load_prepared(folder: Path) -> tuple[np.ndarray, np.ndarray, float]:
     return np.load(folder / "X.npy"), np.load(folder / "y.npy"), float(meta["features_s"])
 
 
-if __name__ == "__main__":
-    spec_file, out = sys.argv[1:3]
-    prepare(RunSpec.from_dict(json.loads(Path(spec_file).read_text())), Path(out))
+def prepare_run(spec: dict[str, Any], folder: str) -> dict[str, Any]:
+    """:func:`prepare` for ``spec`` as a dict, in a worker process of the harness."""
+    prepare(RunSpec.from_dict(spec), Path(folder))
+    return {}

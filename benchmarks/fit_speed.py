@@ -15,25 +15,25 @@ Cases:
     MNIST scattering + PCA 500, rows L2-normalized (protocol A's features): a seed-0 subset of
     20 000 rows, and all 70 000 (neuncut: ``train_size=20000``; its fit labels all 70 000).
 
-Methods, each in a fresh process with its defaults and ``n_clusters`` = 10: ``neuncut``
-(``NeuNcut``), ``spectral`` (scikit-learn ``SpectralClustering(affinity="nearest_neighbors",
-eigen_solver="amg")``), ``genie`` (genieclust 1.3.0, ``gini_threshold=0.3``), ``kmeans``
-(scikit-learn ``KMeans``). Every worker first fits the method once on 200 points, so that
-imports and first-call costs (until e2abdf3, torch.optim's import of ``torch._dynamo``, about
-1 s) are measured apart (``warmup_s``) from the timed fit. neuncut's stages come from ``timings_``.
+Methods, each in a fresh worker process of the harness with its defaults and ``n_clusters`` =
+10: ``neuncut`` (``NeuNcut``), ``spectral`` (scikit-learn
+``SpectralClustering(affinity="nearest_neighbors", eigen_solver="amg")``), ``genie``
+(genieclust 1.3.0, ``gini_threshold=0.3``), ``kmeans`` (scikit-learn ``KMeans``). Every worker
+first fits the method once on 200 points, so that imports and first-call costs are measured
+apart (``warmup_s``) from the timed fit. neuncut's stages come from ``timings_``.
 
 ``--load`` runs the neuncut cases with N <= 20 000 and D <= 50, and ``mnist-20k``, a second
 time beside one busy process (a Python loop on one core), and reports the ratio. Records are
 appended to ``benchmarks/results/fit_speed.jsonl`` with the label; ``FIT_SPEED.md`` beside them
-shows every label (the latest run of each key ``fit_speed`` of :data:`benchmarks.records.KEYS`).
+shows every label (the latest run of each key ``fit_speed`` of
+:data:`benchmarks.harness.records.KEYS`).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -41,14 +41,14 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.environment import git_output, git_state, jsonable, machine_info
-from benchmarks.peers import peer
-from benchmarks.records import RESULTS_DIR, RecordWriter
+from benchmarks.harness.environment import git_output, git_state, jsonable, machine_info
+from benchmarks.harness.peers import peer
+from benchmarks.harness.process import busy_core, run_call
+from benchmarks.harness.records import RESULTS_DIR, RecordWriter
 
-HERE = Path(__file__).resolve().parent
 RECORDS = RESULTS_DIR / "fit_speed.jsonl"
 REPORT = RESULTS_DIR / "FIT_SPEED.md"
-#: Each peer method: its name in :mod:`benchmarks.peers` and this study's overrides.
+#: Each peer method: its name in :mod:`benchmarks.harness.peers` and this study's overrides.
 PEER_METHODS: dict[str, tuple[str, dict[str, Any]]] = {
     "spectral": ("sklearn-spectral", {"eigen_solver": "amg"}),
     "genie": ("genie", {}),
@@ -148,23 +148,9 @@ def work(case: str, method: str, quick: bool = False) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------ runner
 def run_worker(case: str, method: str, timeout: float, quick: bool) -> dict[str, Any]:
-    """One (case, method) in a fresh process; a failure or timeout becomes a record."""
-    cmd = [sys.executable, "-m", "benchmarks.fit_speed", "--worker", case, method,
-           "quick" if quick else "full"]
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                              cwd=HERE.parent)
-    except subprocess.TimeoutExpired:
-        return {"status": "timeout", "timeout_s": timeout}
-    lines = done.stdout.strip().splitlines()
-    if done.returncode != 0 or not lines:
-        return {"status": "error", "error": done.stderr.strip()[-800:]}
-    return {"status": "ok", **json.loads(lines[-1])}
-
-
-def busy_process() -> subprocess.Popen:
-    """A Python loop that keeps one core busy until killed."""
-    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    """One (case, method) in a fresh worker process; a failure or timeout becomes a record."""
+    return run_call("benchmarks.fit_speed:work", {"case": case, "method": method,
+                                                  "quick": quick}, timeout=timeout)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,12 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=Path, default=RECORDS,
                         help="record file to append to; FIT_SPEED.md is written beside it")
     parser.add_argument("--report", action="store_true", help="only rewrite the report")
-    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.worker:
-        case, method, *mode = args.worker
-        print(json.dumps(jsonable(work(case, method, mode == ["quick"]))))
-        return 0
     if not args.report:
         records = RecordWriter(args.records)
         context = {"label": args.label, "git": git_state(), "machine": machine_info(),
@@ -205,13 +186,8 @@ def main(argv: list[str] | None = None) -> int:
 def _record(args: argparse.Namespace, records: RecordWriter, context: dict[str, Any],
             case: str, method: str, loaded: bool) -> None:
     """Run one fit (beside a busy process if ``loaded``) and append its record."""
-    busy = busy_process() if loaded else None
-    try:
+    with busy_core() if loaded else contextlib.nullcontext():
         result = run_worker(case, method, args.timeout, args.quick)
-    finally:
-        if busy is not None:
-            busy.kill()
-            busy.wait()
     record = {**context, "case": case, "method": method, "loaded": loaded, **result}
     records.write(jsonable(record))
     shown = f"{result['fit_s']:.2f} s" if result["status"] == "ok" else result["status"]

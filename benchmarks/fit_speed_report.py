@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from benchmarks.environment import describe_machine
-from benchmarks.records import latest, read_records
+from benchmarks.harness.environment import describe_machine
+from benchmarks.harness.records import latest, read_records
 
 STAGES = ("init", "init/graph_check", "init/knn", "init/spectral", "init/layout", "init/kmeans",
           "init/distill", "init/penalty", "train", "label")

@@ -1,7 +1,7 @@
 """The benchmark grid: protocols, data sets, methods and the settings of one run.
 
 This module imports nothing heavy: the runner builds :class:`RunSpec` objects from it and
-hands each one, as JSON, to a fresh worker process (:mod:`benchmarks.worker`).
+hands each one, as JSON, to a fresh worker process (:func:`benchmarks.methods.run`).
 """
 
 from __future__ import annotations

@@ -1,15 +1,14 @@
 """The benchmarked methods, each fit on the training rows and asked to label every row.
 
-Imported only inside a worker process (:mod:`benchmarks.worker`). The peers (SpectralNet,
-ncut-pytorch) are not imported at all: they run in their own virtual environment through
-:mod:`benchmarks.peer_worker`, fed by ``.npy`` files.
+:func:`run` is one run of the grid, called in a fresh process of the harness's worker
+(:mod:`benchmarks.harness.worker`). The peers (SpectralNet, ncut-pytorch) are not imported at
+all: they run in their own virtual environment through :mod:`benchmarks.peer_worker`, fed by
+``.npy`` files.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -20,9 +19,11 @@ from typing import Any
 import numpy as np
 
 from benchmarks.grid import PAPER_EPOCHS, QUICK_EPOCHS, RunSpec
-from benchmarks.peers import peer
+from benchmarks.harness.peers import peer
+from benchmarks.harness.process import run_call
 
-PEER_WORKER = Path(__file__).resolve().parent / "peer_worker.py"
+#: The peer environment's distributions whose versions a peer's record holds.
+PEER_VERSIONS = ("spectralnet", "ncut-pytorch", "torch", "numpy", "scikit-learn", "scipy")
 
 
 @dataclass
@@ -135,33 +136,24 @@ def run_sklearn_spectral(spec: RunSpec, X: np.ndarray, idx: np.ndarray) -> Metho
 
 
 def run_peer(spec: RunSpec, X: np.ndarray, idx: np.ndarray) -> MethodResult:
-    """Run a peer in its own interpreter (``spec.peers_python``) through ``peer_worker.py``."""
+    """A peer in its own interpreter, ``spec.peers_python`` (:mod:`benchmarks.peer_worker`)."""
     python = spec.peers_python
     if not python or not Path(python).exists():
         raise RuntimeError(
             f"peer environment not found ({python or 'unset'}); install it with `make bench`"
         )
     with tempfile.TemporaryDirectory(prefix="neuncut-peer-") as tmp:
-        folder = Path(tmp)
-        np.save(folder / "X.npy", X)
-        np.save(folder / "train_idx.npy", idx)
-        request = {"method": spec.method, "seed": spec.seed, "quick": spec.quick}
-        (folder / "request.json").write_text(json.dumps(request))
-        proc = subprocess.run(
-            [python, str(PEER_WORKER), str(folder)],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PYTHONNOUSERSITE": "1"},
-            check=False,
-        )
-        answer_file = folder / "answer.json"
-        if proc.returncode != 0 or not answer_file.exists():
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-15:]
-            raise RuntimeError(
-                f"{spec.method} failed (exit {proc.returncode}): " + " | ".join(tail)
-            )
-        answer = json.loads(answer_file.read_text())
-        labels = np.load(folder / "labels.npy")
+        np.save(Path(tmp) / "X.npy", X)
+        np.save(Path(tmp) / "train_idx.npy", idx)
+        # No timeout of its own: the grid's worker, which waits here, has one.
+        answer = run_call("benchmarks.peer_worker:run",
+                          {"folder": tmp, "method": spec.method, "seed": spec.seed,
+                           "quick": spec.quick},
+                          timeout=None, python=python, versions=PEER_VERSIONS,
+                          env={**os.environ, "PYTHONNOUSERSITE": "1"})
+        if answer["status"] != "ok":
+            raise RuntimeError(f"{spec.method} failed: {answer['error']}")
+        labels = np.load(Path(tmp) / "labels.npy")
     return MethodResult(
         labels,
         answer["fit_s"],
@@ -184,3 +176,57 @@ RUNNERS: dict[str, Callable[[RunSpec, np.ndarray, np.ndarray], MethodResult]] = 
     "spectralnet": run_peer,
     "ncut-pytorch": run_peer,
 }
+
+
+def _current_rss_mb() -> float | None:
+    """Current resident set size in MiB, from /proc/self/status."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _scores(y: np.ndarray, labels: np.ndarray, idx: np.ndarray, unseen: np.ndarray) -> dict:
+    """ACC, NMI and ARI on all rows, on the training rows and on the unseen rows."""
+    from neuncut.metrics import evaluate
+
+    out = {"all": evaluate(y, labels), "train": evaluate(y[idx], labels[idx])}
+    out["unseen"] = evaluate(y[unseen], labels[unseen]) if len(unseen) else None
+    return out
+
+
+def run(spec: dict[str, Any], data: str) -> dict[str, Any]:
+    """Run ``spec`` (a :class:`~benchmarks.grid.RunSpec` as a dict) on the data prepared in
+    the folder ``data`` and score it: the result fields of the run's record."""
+    from benchmarks.data import load_prepared
+
+    run_spec = RunSpec.from_dict(spec)
+    X, y, features_s = load_prepared(Path(data))
+    n = len(y)
+    n_train = min(run_spec.n_train, n)
+    idx = np.random.default_rng(run_spec.seed).choice(n, n_train, replace=False)
+    unseen = np.setdiff1d(np.arange(n), idx)
+    if run_spec.protocol == "A" and not run_spec.method.startswith("neuncut"):
+        X = l2_normalize(X)  # NeuNcut does the same itself with normalize_rows=True
+    rss_before = _current_rss_mb()
+    result = RUNNERS[run_spec.method](run_spec, X, idx)
+    labels = np.asarray(result.labels).ravel()
+    if labels.shape != (n,):
+        raise RuntimeError(f"{run_spec.method} returned {labels.shape[0]} labels for {n} rows")
+    return {
+        "n_total": n,
+        "n_train": n_train,
+        "n_unseen": len(unseen),
+        "n_clusters_found": int(len(np.unique(labels))),
+        "metrics": _scores(y, labels, idx, unseen),
+        "saw_unseen": result.saw_unseen,
+        "params": result.params,
+        "features_s": features_s,
+        "fit_s": result.fit_s,
+        "predict_s": result.predict_s,
+        "rss_before_fit_mb": rss_before,
+        "extra": result.extra,
+    }

@@ -18,7 +18,8 @@ every other parameter at its default), ``hdbscan`` (scikit-learn's, its defaults
   ``benchmarks/results/n_clusters_mnist.jsonl``.
 
 Labels are read only to score: the true k, NCA / ARI of the labels found. The report takes
-the latest run of each key (``n_clusters`` of :data:`benchmarks.records.KEYS`; MNIST: ``run``).
+the latest run of each key (``n_clusters`` of :data:`benchmarks.harness.records.KEYS`; MNIST:
+``run``).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.records import RESULTS_DIR, RecordWriter, latest, read_records
+from benchmarks.harness.records import RESULTS_DIR, RecordWriter, latest, read_records
 from benchmarks.suite_data import SETS
 from benchmarks.suite_worker import make_estimator
 

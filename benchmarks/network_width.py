@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.records import RESULTS_DIR, RecordWriter, latest, read_records
+from benchmarks.harness.records import RESULTS_DIR, RecordWriter, latest, read_records
 
 RESULTS = RESULTS_DIR / "network_width.jsonl"
 N_ROWS = 20_000
@@ -78,7 +78,7 @@ def fit_all(names: list[str], widths: list[tuple[int, ...]], seeds: list[int],
     from threadpoolctl import threadpool_limits
 
     import neuncut
-    from benchmarks.environment import git_state
+    from benchmarks.harness.environment import git_state
     from benchmarks.suite_scores import score
 
     threadpool_limits(1)

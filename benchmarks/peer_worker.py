@@ -1,10 +1,10 @@
-"""Run one peer method in the peers' own virtual environment: ``peer_worker.py FOLDER``.
+"""One peer method in the peers' own virtual environment: :func:`run`.
 
-A standalone script (it imports neither neuncut nor the rest of ``benchmarks``): it runs
-under ``benchmarks/.venv-peers/bin/python``, whose torch/numpy may differ from the project's.
-FOLDER holds ``X.npy`` (all rows, already preprocessed), ``train_idx.npy`` and
-``request.json`` (``method``, ``seed``, ``quick``); the script writes ``labels.npy`` (one
-label per row of X) and ``answer.json`` (times, parameters, versions, peak memory).
+It runs in a worker process of the harness under ``benchmarks/.venv-peers/bin/python``, whose
+torch/numpy may differ from the project's, so it imports neither neuncut nor the rest of
+``benchmarks``. FOLDER holds ``X.npy`` (all rows, already preprocessed) and
+``train_idx.npy``; :func:`run` writes ``labels.npy`` (one label per row of X) and returns the
+times and parameters (the worker adds versions and peak memory).
 
 Settings are the ones each package documents:
 
@@ -21,29 +21,14 @@ Settings are the ones each package documents:
 
 from __future__ import annotations
 
-import json
 import random
-import resource
 import shutil
-import sys
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-
-
-def _versions() -> dict[str, str | None]:
-    """Versions of the peer environment's relevant distributions."""
-    out: dict[str, str | None] = {}
-    for name in ("spectralnet", "ncut-pytorch", "torch", "numpy", "scikit-learn", "scipy"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
 
 
 def _seed_everything(seed: int) -> None:
@@ -115,20 +100,11 @@ def run_ncut_pytorch(X: np.ndarray, idx: np.ndarray, quick: bool) -> dict[str, A
 PEERS = {"spectralnet": run_spectralnet, "ncut-pytorch": run_ncut_pytorch}
 
 
-def main(folder: Path) -> int:
-    """Run the request in ``folder`` and write ``labels.npy`` and ``answer.json`` there."""
-    request = json.loads((folder / "request.json").read_text())
-    X = np.ascontiguousarray(np.load(folder / "X.npy"), dtype=np.float32)
-    idx = np.load(folder / "train_idx.npy")
-    _seed_everything(int(request["seed"]))
-    result = PEERS[request["method"]](X, idx, bool(request["quick"]))
-    np.save(folder / "labels.npy", np.asarray(result.pop("labels"), dtype=np.int64))
-    result["versions"] = _versions()
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    result["saw_unseen"] = False
-    (folder / "answer.json").write_text(json.dumps(result))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1])))
+def run(folder: str, method: str, seed: int, quick: bool) -> dict[str, Any]:
+    """Run ``method`` on ``FOLDER/X.npy``; write ``labels.npy`` there, return the rest."""
+    X = np.ascontiguousarray(np.load(Path(folder) / "X.npy"), dtype=np.float32)
+    idx = np.load(Path(folder) / "train_idx.npy")
+    _seed_everything(seed)
+    result = PEERS[method](X, idx, quick)
+    np.save(Path(folder) / "labels.npy", np.asarray(result.pop("labels"), dtype=np.int64))
+    return {**result, "saw_unseen": False}

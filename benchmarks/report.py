@@ -6,7 +6,7 @@ One table per (protocol, data set, quick or full): mean +- std over seeds of eac
 ACC/NMI/ARI on all rows and on the rows it never trained on, fit and predict seconds, peak
 memory and the number of seeds; a method whose runs all failed gets a row "could not run:
 <reason>". When a (protocol, data set, method, seed) was run several times, the latest line
-counts (the key ``run`` of :data:`benchmarks.records.KEYS`).
+counts (the key ``run`` of :data:`benchmarks.harness.records.KEYS`).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from benchmarks.environment import describe_machine, repo_relative
 from benchmarks.grid import METHODS, PROTOCOLS
-from benchmarks.records import RESULTS_DIR, latest, read_records
+from benchmarks.harness.environment import describe_machine, repo_relative
+from benchmarks.harness.records import RESULTS_DIR, latest, read_records
 
 COLUMNS = (
     "ACC all",

@@ -1,12 +1,12 @@
 """Run the benchmark grid: ``python -m benchmarks.run [options]``.
 
-Each (protocol, data set, method, seed) runs in a fresh worker process
-(:mod:`benchmarks.worker`) and appends one record (:mod:`benchmarks.records`) to the results
-file (default ``benchmarks/results/results.jsonl``): the run's parameters, ACC/NMI/ARI on all
-rows, on the trained rows and on the unseen rows, fit and predict times, peak memory
-(``ru_maxrss`` of the worker process), library versions, the git commit and the machine. A
-run that fails or times out writes a line with its error instead of metrics. ``python -m
-benchmarks.report`` turns the lines into ``benchmarks/results/RESULTS.md``.
+Each (protocol, data set, method, seed) runs in a fresh worker process of the harness
+(:func:`benchmarks.methods.run`) and appends one record (:mod:`benchmarks.harness.records`)
+to the results file (default ``benchmarks/results/results.jsonl``): the run's parameters,
+ACC/NMI/ARI on all rows, on the trained rows and on the unseen rows, fit and predict times,
+peak memory (``ru_maxrss`` of the worker process), library versions, the git commit and the
+machine. A run that fails or times out writes a line with its error instead of metrics.
+``python -m benchmarks.report`` turns the lines into ``benchmarks/results/RESULTS.md``.
 
 Examples
 --------
@@ -24,24 +24,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
-import os
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 from benchmarks.data import data_key
-from benchmarks.environment import (
-    REPO_ROOT,
-    git_state,
-    machine_info,
-    recorded_command,
-    repo_relative,
-)
 from benchmarks.grid import (
     DATASETS,
     EXTRA_DATASETS,
@@ -56,7 +45,14 @@ from benchmarks.grid import (
     build_grid,
     parse_variant,
 )
-from benchmarks.records import RESULTS_DIR, RecordWriter
+from benchmarks.harness.environment import (
+    git_state,
+    machine_info,
+    recorded_command,
+    repo_relative,
+)
+from benchmarks.harness.process import run_call
+from benchmarks.harness.records import RESULTS_DIR, RecordWriter
 
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_RESULTS = RESULTS_DIR / "results.jsonl"
@@ -144,42 +140,18 @@ def specs_from_args(args: argparse.Namespace) -> list[RunSpec]:
     return build_grid(args.protocols, args.datasets, args.methods, args.seeds, **common)
 
 
-def _subprocess(module: str, args: list[str], timeout: float) -> str | None:
-    """Run ``python -m module args`` from the repository root; None, or why it failed."""
-    cmd = [sys.executable, "-m", module, *args]
-    try:
-        proc = subprocess.run(
-            cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired:
-        return f"timeout: {module} took more than {timeout:.0f} s"
-    if proc.returncode != 0:
-        tail = " | ".join((proc.stderr or proc.stdout).strip().splitlines()[-10:])
-        how = f"killed by signal {-proc.returncode}" if proc.returncode < 0 else "failed"
-        return f"{module} {how} (exit status {proc.returncode}): {tail}"
-    return None
-
-
 def run_worker(spec: RunSpec, data_dir: Path, timeout: float) -> dict[str, Any]:
-    """Prepare the data of ``spec`` if needed, then run it in a fresh worker process."""
-    with tempfile.TemporaryDirectory(prefix="neuncut-bench-") as tmp:
-        spec_file, result_file = Path(tmp) / "spec.json", Path(tmp) / "result.json"
-        spec_file.write_text(json.dumps(spec.to_dict()))
-        data = data_dir / data_key(spec)
-        if not (data / "meta.json").exists():
-            error = _subprocess("benchmarks.data", [str(spec_file), str(data)], timeout)
-            if error:
-                return _error_result(spec, "data preparation failed: " + error)
-        t0, load_before = time.perf_counter(), os.getloadavg()[0]
-        args = [str(spec_file), str(result_file), str(data)]
-        error = _subprocess("benchmarks.worker", args, timeout)
-        wall_s, load_after = time.perf_counter() - t0, os.getloadavg()[0]
-        if not result_file.exists():
-            return _error_result(spec, error or "the worker wrote no result")
-        result = json.loads(result_file.read_text())
-    # The 1-minute load average around the run: above the CPU count, other work competed.
-    result.update(wall_s=wall_s, loadavg_before=load_before, loadavg_after=load_after)
-    return result
+    """Prepare the data of ``spec`` if needed, then run it in a fresh worker process
+    (:func:`benchmarks.methods.run`)."""
+    data = data_dir / data_key(spec)
+    if not (data / "meta.json").exists():
+        answer = run_call("benchmarks.data:prepare_run",
+                          {"spec": spec.to_dict(), "folder": str(data)}, timeout=timeout)
+        if answer["status"] != "ok":
+            return _error_result(spec, "data preparation failed: " + answer["error"])
+    result = run_call("benchmarks.methods:run", {"spec": spec.to_dict(), "data": str(data)},
+                      timeout=timeout)
+    return {**result, "spec": spec.to_dict()}
 
 
 def _error_result(spec: RunSpec, error: str) -> dict[str, Any]:

@@ -28,11 +28,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -41,9 +38,9 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.records import RESULTS_DIR, RecordWriter, latest, read_records
+from benchmarks.harness.process import run_call
+from benchmarks.harness.records import RESULTS_DIR, RecordWriter, latest, read_records
 
-REPO = Path(__file__).resolve().parent.parent
 TRAIN_SIZE = 20_000
 CHUNK = 1_000_000
 DATASETS = {"gmm": {"n_clusters": 20, "n_features": 50}, "rings": {"n_clusters": 3,
@@ -115,6 +112,12 @@ class MemorySampler(threading.Thread):
         self.hwm = max(self.hwm, self._status().get("VmHWM", 0.0))
 
 
+def measure(name: str, n: int, folder: str, seed: int, quick: bool) -> dict[str, Any]:
+    """:func:`run_one` in a worker process of the harness: its measurements under
+    ``"result"``, apart from the worker's own fields."""
+    return {"result": run_one(name, n, Path(folder), seed, quick)}
+
+
 def run_one(name: str, n: int, folder: Path, seed: int, quick: bool) -> dict[str, Any]:
     """Fit and label one data set in this process; the measurements as a dict."""
     import torch
@@ -181,7 +184,7 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
 
 
 def report(results: list[dict[str, Any]], context: dict[str, Any]) -> str:
-    from benchmarks.environment import describe_machine
+    from benchmarks.harness.environment import describe_machine
 
     head = ("| data set | N | fit + label (s) | warm start (s) | Ncut training (s) | labelling (s)"
             " | labelling rows/s | peak RssAnon (GiB) | peak VmHWM (GiB) | input (GiB) | ACC "
@@ -223,14 +226,13 @@ def _run_in_worker(name: str, n: int, data_dir: Path, seed: int, quick: bool
     folder = data_dir / f"{name}-{n}"
     folder.mkdir(parents=True, exist_ok=True)
     write_dataset(name, n, folder, seed)
-    command = [sys.executable, "-m", "benchmarks.scale", "--worker", name, str(n),
-               "--data-dir", str(folder), "--seed", str(seed)]
-    command += ["--quick"] if quick else []
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
+    answer = run_call("benchmarks.scale:measure", {"name": name, "n": n, "folder": str(folder),
+                                                   "seed": seed, "quick": quick}, timeout=None)
     shutil.rmtree(folder)
-    if done.returncode != 0:
-        raise RuntimeError(f"{name} N={n} failed:\n{done.stderr[-3000:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if answer["status"] != "ok":
+        raise RuntimeError(f"{name} N={n} failed: {answer['error']}\n"
+                           f"{answer.get('traceback', '')}")
+    result = answer["result"]
     print(f"{name} N={n:.0e}: {result['wall_s']} s (label {result['label_s']} s), "
           f"RssAnon {result['peak_anon_gb']} GiB, ACC {result['acc']}, "
           f"NMI {result['nmi']}", flush=True)
@@ -252,16 +254,11 @@ def main(argv: list[str] | None = None) -> int:
                              "benchmarks/results/, or nothing with --quick)")
     parser.add_argument("--report", action="store_true",
                         help="only rewrite SCALE.md and scale.png from the records in --out")
-    parser.add_argument("--worker", nargs=2, metavar=("DATASET", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.worker:
-        name, n = args.worker[0], int(args.worker[1])
-        print(json.dumps(run_one(name, n, args.data_dir, args.seed, args.quick)))
-        return 0
     if args.report:
         write_page(args.out or RESULTS_DIR)
         return 0
-    from benchmarks.environment import git_state, library_versions, machine_info
+    from benchmarks.harness.environment import git_state, library_versions, machine_info
 
     sizes = [2_000, 10_000] if args.quick else [int(s) for s in args.sizes]
     context = {"git": git_state(), "machine": machine_info(), "versions": library_versions()}

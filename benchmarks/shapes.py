@@ -61,7 +61,7 @@ from typing import Any
 import numpy as np
 from sklearn.datasets import make_blobs, make_circles, make_moons
 
-from benchmarks.records import RESULTS_DIR, RecordWriter, latest, read_records
+from benchmarks.harness.records import RESULTS_DIR, RecordWriter, latest, read_records
 
 #: ARI that counts as solved, and the largest shortfall of NeuNcut tolerated against spectral.
 SOLVED, TOLERANCE = 0.99, 0.01
@@ -179,7 +179,7 @@ SHAPES: dict[str, Shape] = {
 def make_model(method: str, n_clusters: int, seed: int) -> Any:
     """The estimator of ``method``: kNN spectral clustering or a default NeuNcut."""
     if method == "spectral":
-        from benchmarks.peers import peer
+        from benchmarks.harness.peers import peer
 
         return peer("sklearn-spectral", n_clusters, seed, n_neighbors=10,
                     assign_labels="kmeans")
@@ -263,7 +263,7 @@ def _pm(value: tuple[float, float], digits: int = 3) -> str:
 
 def report(results: list[dict[str, Any]], context: dict[str, Any]) -> str:
     """SHAPES.md: one row per data set, the verdict, per-seed ARIs and fit times."""
-    from benchmarks.environment import describe_machine
+    from benchmarks.harness.environment import describe_machine
 
     rows = summarize(results)
     head = ("| data set | N | k | spectral ARI | NeuNcut ARI | NeuNcut − spectral (worst seed) "
@@ -354,7 +354,12 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from threadpoolctl import threadpool_limits
 
-    from benchmarks.environment import git_state, library_versions, machine_info, recorded_command
+    from benchmarks.harness.environment import (
+        git_state,
+        library_versions,
+        machine_info,
+        recorded_command,
+    )
 
     torch.set_num_threads(args.threads)
     threadpool_limits(limits=args.threads)

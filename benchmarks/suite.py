@@ -34,17 +34,16 @@ import importlib.util
 import json
 import os
 import shlex
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.environment import REPO_ROOT, git_output, machine_info
-from benchmarks.records import RESULTS_DIR, RecordWriter, read_records
+from benchmarks.harness.environment import REPO_ROOT, git_output, machine_info, relative_paths
+from benchmarks.harness.process import THREAD_VARS, run_call, thread_env
+from benchmarks.harness.records import RESULTS_DIR, RecordWriter, read_records
 from benchmarks.suite_data import FAMILIES, SETS
-from benchmarks.suite_worker import METHODS, relative_paths
+from benchmarks.suite_worker import METHODS, VERSIONED
 
 DEFAULT_RESULTS = RESULTS_DIR / "suite.jsonl"
 #: Records of the harder families, in a file of their own (each file stays under 1 MB).
@@ -52,7 +51,6 @@ HARD_RESULTS = RESULTS_DIR / "suite_hard.jsonl"
 DEFAULT_REPORT = RESULTS_DIR / "SUITE.md"
 SCHEMA_VERSION = 1
 SEEDS = (0, 1, 2, 3, 4)
-THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 #: ``--quick``: three tiny sets, seed 0 and a tiny NeuNcut (spectral warm start only: the
 #: default also lays out a neighbour embedding, seconds even on 150 points).
 QUICK_SETS = ("iris", "pycl-simple03", "moons-300")
@@ -145,15 +143,11 @@ def provenance() -> dict[str, Any]:
 
 
 def prepare_data(names: list[str], folder: Path, env: dict[str, str], timeout: float) -> None:
-    """Prepare the sets in one process (:mod:`benchmarks.suite_data`): per set ``NAME.npz`` and
-    ``NAME.json``, or ``NAME.error`` when it cannot be loaded."""
-    cmd = [sys.executable, "-m", "benchmarks.suite_data", str(folder), *names]
-    try:
-        proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
-                              timeout=timeout, check=False)
-        why = relative_paths(" | ".join(proc.stderr.strip().splitlines()[-3:]))
-    except subprocess.TimeoutExpired:
-        why = f"preparing the data took over {timeout:.0f} s"
+    """Prepare the sets in one process (:func:`benchmarks.suite_data.prepare`): per set
+    ``NAME.npz`` and ``NAME.json``, or ``NAME.error`` when it cannot be loaded."""
+    answer = run_call("benchmarks.suite_data:prepare", {"folder": str(folder), "names": names},
+                      timeout=timeout, env=env)
+    why = answer.get("error") or "no reason given"
     for name in names:
         if not (folder / f"{name}.json").exists() and not (folder / f"{name}.error").exists():
             (folder / f"{name}.error").write_text(f"the data preparation failed: {why}")
@@ -162,28 +156,9 @@ def prepare_data(names: list[str], folder: Path, env: dict[str, str], timeout: f
 def run_one(request: dict[str, Any], folder: Path, env: dict[str, str],
             timeout: float) -> dict[str, Any]:
     """Run ``request`` in a fresh worker process; its answer, or an error."""
-    tag = f"{request['method']}-{request['dataset']}-{request['seed']}"
-    request_file, result_file = folder / f"{tag}.request.json", folder / f"{tag}.result.json"
-    request = {**request, "data": str(folder / f"{request['dataset']}.npz"),
-               "result": str(result_file)}
-    request_file.write_text(json.dumps(request))
-    cmd = [sys.executable, "-m", "benchmarks.suite_worker", str(request_file)]
-    t0 = time.perf_counter()
-    try:
-        proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
-                              timeout=timeout, check=False)
-        failure = None if proc.returncode == 0 else relative_paths(
-            f"worker exit status {proc.returncode}: "
-            + " | ".join((proc.stderr or proc.stdout).strip().splitlines()[-5:]))
-    except subprocess.TimeoutExpired:
-        failure = f"timeout: no result within {timeout:.0f} s"
-    wall_s = time.perf_counter() - t0
-    if result_file.exists():
-        answer = json.loads(result_file.read_text())
-        result_file.unlink()
-    else:
-        answer = {"status": "error", "error": failure or "the worker wrote no result"}
-    return {**answer, "wall_s": wall_s}
+    request = {**request, "data": str(folder / f"{request['dataset']}.npz")}
+    return run_call("benchmarks.suite_worker:execute", {"request": request}, timeout=timeout,
+                    env=env, versions=VERSIONED)
 
 
 def result_files(results: Path | None) -> list[Path]:
@@ -215,12 +190,6 @@ def _summary(line: dict[str, Any]) -> str:
         return f"FAILED: {str(line['error'])[:200]}"
     return (f"NCA {line['nca']:.3f} ARI {line['ari']:.3f} NMI {line['nmi']:.3f} "
             f"fit {line['fit_s']:.1f}s")
-
-
-def thread_env(threads: int) -> dict[str, str]:
-    """The workers' environment: ours, with each thread variable set (to ``threads`` if
-    unset)."""
-    return {**os.environ, **{v: os.environ.get(v) or str(threads) for v in THREAD_VARS}}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -257,9 +226,10 @@ def main(argv: list[str] | None = None) -> int:
         for i, (dataset, seed, method) in enumerate(runs, 1):
             head = f"[{i}/{len(runs)}] {dataset} seed {seed} {method}"
             meta_file, error_file = folder / f"{dataset}.json", folder / f"{dataset}.error"
-            load_before = os.getloadavg()[0]
             if error_file.exists():
-                answer = {"status": "error", "wall_s": 0.0,
+                load = os.getloadavg()[0]
+                answer = {"status": "error", "wall_s": 0.0, "loadavg_before": load,
+                          "loadavg_after": load,
                           "error": "data set not available: " + error_file.read_text()}
             else:
                 request = {"method": method, "dataset": dataset, "seed": seed,
@@ -274,7 +244,6 @@ def main(argv: list[str] | None = None) -> int:
                 "seed": seed, "quick": args.quick, **meta,
                 "neuncut_params": neuncut_params if method.startswith("neuncut") else None,
                 **answer,
-                "loadavg_before": load_before, "loadavg_after": os.getloadavg()[0],
                 **context,
             }
             target = results_of(dataset, args.results)

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -267,22 +267,21 @@ def load_set(name: str) -> tuple[np.ndarray, np.ndarray]:
     return X, np.asarray(y, dtype=np.int64)
 
 
-def prepare(folder: Path, names: list[str]) -> None:
+def prepare(folder: str | Path, names: list[str]) -> dict[str, Any]:
     """Per set, ``FOLDER/NAME.npz`` (``X``, ``y``) and ``NAME.json`` (``n``, ``d``, ``k``), or
-    ``NAME.error`` with the reason it could not be loaded (Fashion-MNIST not installed...)."""
-    from benchmarks.suite_worker import relative_paths
+    ``NAME.error`` with the reason it could not be loaded (Fashion-MNIST not installed...).
+    Called in a worker process of its own (:func:`benchmarks.harness.process.run_call`)."""
+    from benchmarks.harness.environment import relative_paths
 
-    folder.mkdir(parents=True, exist_ok=True)
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
     for name in names:
         try:
             X, y = load_set(name)
         except Exception as exc:  # noqa: BLE001 - the runs of this set report it
-            (folder / f"{name}.error").write_text(relative_paths(f"{type(exc).__name__}: {exc}"))
+            (out / f"{name}.error").write_text(relative_paths(f"{type(exc).__name__}: {exc}"))
             continue
-        np.savez(folder / f"{name}.npz", X=X, y=y)
+        np.savez(out / f"{name}.npz", X=X, y=y)
         k = len(np.unique(y[y != -1]))
-        (folder / f"{name}.json").write_text(json.dumps({"n": len(X), "d": X.shape[1], "k": k}))
-
-
-if __name__ == "__main__":
-    prepare(Path(sys.argv[1]), sys.argv[2:])
+        (out / f"{name}.json").write_text(json.dumps({"n": len(X), "d": X.shape[1], "k": k}))
+    return {}

@@ -1,7 +1,7 @@
 """``benchmarks/results/SUITE.md`` from the records: ``python -m benchmarks.suite --report``.
 
 Per (method, set, seed) the newest line counts (the key ``suite`` of
-:data:`benchmarks.records.KEYS`); quick lines are left out when full ones exist.
+:data:`benchmarks.harness.records.KEYS`); quick lines are left out when full ones exist.
 A failed run (error or timeout) counts as NCA, ARI and NMI 0 in every mean and is flagged.
 """
 
@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.environment import REPO_ROOT, describe_machine
-from benchmarks.peers import DESCRIPTIONS, PEERS
-from benchmarks.records import latest
-from benchmarks.records import read_records as read_runs
+from benchmarks.harness.environment import REPO_ROOT, describe_machine
+from benchmarks.harness.peers import DESCRIPTIONS, PEERS
+from benchmarks.harness.records import latest
+from benchmarks.harness.records import read_records as read_runs
 from benchmarks.suite_data import SETS
 from benchmarks.suite_worker import ABLATIONS, METHODS
 

@@ -1,34 +1,28 @@
-"""One run of the suite in a fresh process: ``python -m benchmarks.suite_worker REQUEST.json``.
+"""One run of the suite: :func:`execute`, called in a fresh process of the harness's worker.
 
-REQUEST.json holds ``method``, ``dataset``, ``seed``, ``data`` (the ``.npz`` written by
-:mod:`benchmarks.suite_data`), ``neuncut_params`` (extra parameters, only for ``--quick``) and
-``result`` (where to write the answer). The worker fits the method on all points with
-``fit_predict``, times it, scores the labels (:mod:`benchmarks.suite_scores`) and writes a
-JSON object; a run that raises writes its error instead. Of neuncut it uses only
-``from neuncut import NeuNcut``.
+The request holds ``method``, ``dataset``, ``seed``, ``data`` (the ``.npz`` written by
+:mod:`benchmarks.suite_data`) and ``neuncut_params`` (extra parameters, only for ``--quick``).
+:func:`execute` fits the method on all points with ``fit_predict``, times it and scores the
+labels (:mod:`benchmarks.suite_scores`). Of neuncut it uses only ``from neuncut import
+NeuNcut``.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import sys
 import time
-import traceback
 import warnings
-from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from benchmarks.environment import jsonable
-from benchmarks.peers import PEERS, peer
+from benchmarks.harness.environment import jsonable, relative_paths
+from benchmarks.harness.peers import PEERS, peer
 from benchmarks.suite_scores import NOT_SCORED, noise_as_cluster, score
 
 #: The methods, each with the defaults the issue asks for (the peers' in
-#: :mod:`benchmarks.peers`); ``k`` is the reference k.
+#: :mod:`benchmarks.harness.peers`); ``k`` is the reference k.
 #: Variants of neuncut itself, each the default with these parameters changed: compared with
 #: the default, never a peer. ``neuncut-untrained`` is the warm start alone, no Ncut training,
 #: so that the suite says what training adds; ``neuncut-autoencoder`` learns the
@@ -104,61 +98,6 @@ def execute(request: dict[str, Any]) -> dict[str, Any]:
         out["init_ncut_"] = out["neuncut_fitted"].get("init_ncut_")
     out["warnings"] = sorted({relative_paths(f"{w.category.__name__}: {str(w.message)[:200]}")
                               for w in caught})
+    if method.startswith("neuncut"):
+        out["neuncut_version"] = getattr(sys.modules["neuncut"], "__version__", None)
     return out
-
-
-_ABSOLUTE_DIR = re.compile(r'(?<![\w.])/(?:[^\s/"\':]+/)+')
-
-
-def _relative_dir(match: re.Match[str]) -> str:
-    """An absolute folder cut to what follows ``site-packages/``, or from ``src/`` /
-    ``benchmarks/`` on; dropped otherwise (the file name stays)."""
-    folder = match.group(0)
-    if (i := folder.rfind("site-packages/")) >= 0:
-        return folder[i + len("site-packages/"):]
-    for anchor in ("/src/", "/benchmarks/", "/tests/"):
-        if (i := folder.rfind(anchor)) >= 0:
-            return folder[i + 1:]
-    return ""
-
-
-def relative_paths(text: str) -> str:
-    """``text`` (an error, a traceback) with no absolute machine paths.
-
-    >>> relative_paths('File "/opt/venv/lib/python3.11/site-packages/sklearn/x.py", line 3')
-    'File "sklearn/x.py", line 3'
-    >>> relative_paths("no such file /tmp/run-1/iris.npz; see /repo/src/neuncut/fit.py")
-    'no such file iris.npz; see src/neuncut/fit.py'
-    """
-    return _ABSOLUTE_DIR.sub(_relative_dir, text)
-
-
-def versions() -> dict[str, str | None]:
-    """Installed versions of the libraries the methods use (from metadata, nothing imported)."""
-    found: dict[str, str | None] = {}
-    for name in VERSIONED:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = None
-    return found
-
-
-def main(request_file: str) -> int:
-    """Run the request and write the answer; exit status 0 even when the run fails."""
-    request = json.loads(Path(request_file).read_text())
-    try:
-        result: dict[str, Any] = {"status": "ok", "error": None, **execute(request)}
-    except Exception as exc:  # noqa: BLE001 - any failure becomes a failure record
-        result = {"status": "error",
-                  "error": relative_paths(f"{type(exc).__name__}: {exc}")[:1000],
-                  "traceback": relative_paths(traceback.format_exc())[-3000:]}
-    if request["method"].startswith("neuncut") and "neuncut" in sys.modules:
-        result["neuncut_version"] = getattr(sys.modules["neuncut"], "__version__", None)
-    result["versions"] = versions()
-    Path(request["result"]).write_text(json.dumps(jsonable(result)))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))

@@ -28,8 +28,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from benchmarks.environment import describe_machine, git_state, library_versions, machine_info
-from benchmarks.records import RESULTS_DIR, RecordWriter, latest, read_records
+from benchmarks.harness.environment import (
+    describe_machine,
+    git_state,
+    library_versions,
+    machine_info,
+)
+from benchmarks.harness.records import RESULTS_DIR, RecordWriter, latest, read_records
 from neuncut import NeuNcut
 
 BLOCKS = (1024, 2048, 4096, 8192, 16384)

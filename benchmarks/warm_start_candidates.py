@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.records import RESULTS_DIR, RecordWriter, latest, read_records
+from benchmarks.harness.records import RESULTS_DIR, RecordWriter, latest, read_records
 
 RESULTS = RESULTS_DIR / "warm_start_candidates.jsonl"
 N_NEIGHBORS = 10

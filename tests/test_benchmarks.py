@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.records import read_records
+from benchmarks.harness.records import read_records
 
 REPO = Path(__file__).resolve().parent.parent
 SCORES = {"acc", "nmi", "ari"}
@@ -94,7 +94,7 @@ def test_recorded_command_names_no_machine_path(
     folder, lines = quick_results
     assert all("--results" not in x["command"] for x in lines)  # the output is not recorded
     monkeypatch.syspath_prepend(str(REPO))
-    from benchmarks.environment import recorded_command, repo_relative
+    from benchmarks.harness.environment import recorded_command, repo_relative
 
     peers = REPO / "benchmarks" / ".venv-peers" / "bin" / "python"
     assert repo_relative(peers) == "benchmarks/.venv-peers/bin/python"
@@ -262,7 +262,7 @@ def test_report_shows_published_figures_beside_the_raw_image_groups() -> None:
     ("hdbscan", "HDBSCAN", {}),
 ])
 def test_peer_builds_each_peer_with_its_defaults(name: str, cls: str, expected: dict) -> None:
-    from benchmarks.peers import DESCRIPTIONS, PEERS, defaults, peer
+    from benchmarks.harness.peers import DESCRIPTIONS, PEERS, defaults, peer
 
     if name == "genie":
         pytest.importorskip("genieclust")
@@ -275,7 +275,7 @@ def test_peer_builds_each_peer_with_its_defaults(name: str, cls: str, expected: 
 
 
 def test_peer_overrides_replace_defaults_and_unknown_names_fail() -> None:
-    from benchmarks.peers import peer
+    from benchmarks.harness.peers import peer
 
     model = peer("sklearn-spectral", 3, 1, eigen_solver="amg", n_neighbors=5)
     params = model.get_params()

@@ -1,4 +1,4 @@
-"""The record files of the benchmarks (benchmarks/records.py): batches, old lines, compaction."""
+"""The benchmarks' record files (benchmarks/harness/records.py): batches, old lines, compaction."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import records
-from benchmarks.records import (
+from benchmarks.harness import records
+from benchmarks.harness.records import (
     KEYS,
     RESULTS_DIR,
     RecordWriter,

@@ -71,7 +71,7 @@ def test_shapes_quick(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    from benchmarks.records import read_records
+    from benchmarks.harness.records import read_records
 
     lines = read_records(tmp_path / "shapes.jsonl")
     assert [(x["dataset"], x["method"]) for x in lines] == [

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from benchmarks import suite, suite_data, suite_hard, suite_report, suite_scores, suite_worker
-from benchmarks.records import read_records
+from benchmarks.harness.records import read_records
 from benchmarks.suite_scores import normalized_clustering_accuracy as nca
 from benchmarks.suite_scores import score
 

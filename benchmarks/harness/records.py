@@ -10,7 +10,7 @@ commit, machine, versions...). Its header line comes before its first run::
 first), in file order, so a run reads as the single line the studies wrote before batches;
 such older lines (no ``"batch"``) are read as they are. :class:`RecordWriter` appends runs.
 
-``python -m benchmarks.records compact PATH...`` rewrites a file with only the runs its
+``python -m benchmarks.harness.records compact PATH...`` rewrites a file with only the runs its
 study's report uses: the latest per the study's key (:data:`KEYS`, which the report uses
 too), each kept at the place where its key first appears, so that the reports see the same
 runs in the same order. Compaction also factors out what the runs of a batch repeat: the
@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 #: Where the record files and the generated pages live.
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
+RESULTS_DIR = Path(__file__).resolve().parents[1] / "results"
 
 #: Fields that say how, where and from what code runs were made: once per batch, not per run.
 PROVENANCE = ("schema", "command", "git", "commit", "neuncut_source", "machine", "versions",
@@ -62,7 +62,7 @@ KEYS: dict[str, Callable[[Record], Hashable]] = {
 #: The study of a record file whose name is not a study's.
 FILE_STUDY = {"results": "run", "representation": "run", "encoder_training": "run",
               "n_clusters_mnist": "run",
-              "suite_issue14": "suite", "suite_hard": "suite", "n_clusters_null": "n_clusters"}
+              "suite_hard": "suite", "n_clusters_null": "n_clusters"}
 
 
 def study_of(path: str | os.PathLike[str]) -> str:
@@ -254,7 +254,7 @@ def compact(path: str | os.PathLike[str], study: str | None = None) -> tuple[int
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.records",
+    p = argparse.ArgumentParser(prog="python -m benchmarks.harness.records",
                                 description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("compact", help="keep the runs the reports use, provenance per batch")

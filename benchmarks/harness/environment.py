@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import shlex
 import subprocess
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 #: Options that only say where the output goes: a recorded command leaves them out.
 OUTPUT_OPTIONS = ("--results", "--out")
@@ -178,3 +179,29 @@ def jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return repr(value)
+
+
+_ABSOLUTE_DIR = re.compile(r'(?<![\w.])/(?:[^\s/"\':]+/)+')
+
+
+def _relative_dir(match: re.Match[str]) -> str:
+    """An absolute folder cut to what follows ``site-packages/``, or from ``src/`` /
+    ``benchmarks/`` on; dropped otherwise (the file name stays)."""
+    folder = match.group(0)
+    if (i := folder.rfind("site-packages/")) >= 0:
+        return folder[i + len("site-packages/"):]
+    for anchor in ("/src/", "/benchmarks/", "/tests/"):
+        if (i := folder.rfind(anchor)) >= 0:
+            return folder[i + 1:]
+    return ""
+
+
+def relative_paths(text: str) -> str:
+    """``text`` (an error, a traceback) with no absolute machine paths.
+
+    >>> relative_paths('File "/opt/venv/lib/python3.11/site-packages/sklearn/x.py", line 3')
+    'File "sklearn/x.py", line 3'
+    >>> relative_paths("no such file /tmp/run-1/iris.npz; see /repo/src/neuncut/fit.py")
+    'no such file iris.npz; see src/neuncut/fit.py'
+    """
+    return _ABSOLUTE_DIR.sub(_relative_dir, text)
