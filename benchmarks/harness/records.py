@@ -60,7 +60,7 @@ KEYS: dict[str, Callable[[Record], Hashable]] = {
 }
 
 #: The study of a record file whose name is not a study's.
-FILE_STUDY = {"results": "run", "representation": "run", "encoder_training": "run",
+FILE_STUDY = {"results": "run", "representation": "run", "head_only": "run",
               "n_clusters_mnist": "run",
               "suite_hard": "suite", "n_clusters_null": "n_clusters"}
 
