@@ -1,172 +1,195 @@
-"""Warm-start candidates and the rules that choose between them, on labelled sets.
+"""The warm start's candidates and the rules that choose between them, on labelled sets.
 
-``python -m benchmarks.warm_start_candidates [--sets suite|held-out] [--seeds 0 1 2]`` computes,
-for each set and seed, the warm start's candidate partitions of the whole set (no network):
+    python -m benchmarks.warm_start_candidates                # suite + held-out, seeds 0-2
+    python -m benchmarks.warm_start_candidates --sets held-out --seeds 0
+    python -m benchmarks.warm_start_candidates --report       # results/WARM_START.md
 
-- ``S``: spectral clustering of the self-tuning kNN union (the default spectral candidate),
-- ``M``: spectral clustering of the mutual kNN graph plus a minimum spanning tree
-  (:func:`neuncut.affinity.mutual_knn_mst_graph`; measured, not the default),
-- ``E0``, ``E1``, ``E2``: three draws of the embedding candidate (today the likeliest
-  Gaussian mixture of the neighbour embedding; k-means on it in the committed results,
-  which predate the mixtures),
+For each set and seed the library's own candidates are computed on the whole set, exactly as
+``init="auto"`` computes them (:func:`neuncut._warm_start._candidates.candidate_partitions`,
+10 neighbours, ``default_rng(seed)``; no network): spectral clustering of the mutual kNN +
+tree graph, Genie's merges of the kNN tree and the likeliest mixture of a neighbour
+embedding. Of each the record holds the NCA (labels read only here, to score), its normalized
+cut on the self-tuning kNN graph (``cut``, the arbitration's criterion) and the cut of the
+same graph restricted to its densest 80 % of points (``core_cut``: the 80 % with the smallest
+distance to their 10th neighbour; a cluster with no point there counts 1), a criterion
+measured against it.
 
-with 10 neighbours, and each one's normalized cut on the kNN union (``A``) and on the
-mutual-kNN + tree graph (``G``). Labels are read only to score each candidate (NCA); a rule
-picks the lowest cut among some candidates on one graph, and the report gives each rule's mean
-NCA over sets. Results go to ``benchmarks/results/warm_start_candidates.jsonl`` (one record per
-set and seed; a run replaces the file), the report to stdout.
+A rule picks one candidate per run from its cuts; the page gives each rule's mean NCA per
+family: the default (lowest cut, the embedding's weighted 0.97, decision D10) and its margin,
+each candidate alone, the lowest core cut, and the best candidate of each run, which needs
+the labels (what a perfect label-free rule could reach with these candidates). It lists the
+runs where the default's choice is more than 0.05 below that best.
 
-The held-out sets are shapes drawn with other seeds and sizes than the suite's, and kinds the
-suite does not have (blobs in uniform noise, circles with an outlier group, blobs of unequal
-spread in 3-D): a check of a rule chosen on the suite.
+Each set runs its seeds in a fresh worker process of the harness, one thread. Records:
+``benchmarks/results/warm_start_candidates.jsonl``; page ``WARM_START.md``.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import sys
 import time
 from collections import defaultdict
-from multiprocessing import Pool
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from benchmarks.harness.environment import git_state, machine_info, recorded_command
+from benchmarks.harness.process import run_call, thread_env
 from benchmarks.harness.records import RESULTS_DIR, RecordWriter, latest, read_records
 
 RESULTS = RESULTS_DIR / "warm_start_candidates.jsonl"
+PAGE = RESULTS_DIR / "WARM_START.md"
 N_NEIGHBORS = 10
-EMBEDDING_DRAWS = 3
-
-#: name -> (criterion graph, candidates, margin): the lowest cut on that graph wins, every
-#: embedding draw's cut multiplied by 1 - margin (the default's preference for the embedding).
-RULES = {
-    "A {S, E0} (the default until 2a978f9)": ("A", ["S", "E0"], 0.0),
-    "A {M, E0}": ("A", ["M", "E0"], 0.0),
-    "default: A {M, E0}, margin 3 %": ("A", ["M", "E0"], 0.03),
-    "A {M, E0}, margin 1 %": ("A", ["M", "E0"], 0.01),
-    "A {M, E0}, margin 5 %": ("A", ["M", "E0"], 0.05),
-    "A {S, E0, M}": ("A", ["S", "E0", "M"], 0.0),
-    "A {S, E0-2}": ("A", ["S", "E0", "E1", "E2"], 0.0),
-    "A {M, E0-2}": ("A", ["M", "E0", "E1", "E2"], 0.0),
-    "A {M, E0-2}, margin 3 %": ("A", ["M", "E0", "E1", "E2"], 0.03),
-    "A {S, M, E0-2}": ("A", ["S", "M", "E0", "E1", "E2"], 0.0),
-    "G {M, E0}": ("G", ["M", "E0"], 0.0),
-    "G {S, E0, M}": ("G", ["S", "E0", "M"], 0.0),
-    "G {M, E0-2}": ("G", ["M", "E0", "E1", "E2"], 0.0),
-    "S alone": ("A", ["S"], 0.0),
-    "M alone": ("A", ["M"], 0.0),
-    "E0 alone": ("A", ["E0"], 0.0),
-}
-BASELINE = "A {S, E0} (the default until 2a978f9)"
+CORE = 0.8
+#: Sets above this many points are left out (the layout of 10 000 points takes minutes).
+MAX_POINTS = 5000
+#: The default's weight on the embedding's cut (decision D10), and margins measured beside it.
+MARGINS = (0.0, 0.01, 0.03, 0.05, 0.10)
+DEFAULT_MARGIN = 0.03
+CANDIDATES = ("spectral", "genie", "embedding")
 
 
-@functools.cache
-def held_out_sets() -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Shapes not in the suite (other seeds, sizes and kinds); label -1 is not scored."""
-    from sklearn.datasets import make_blobs, make_circles, make_moons
+def _load(family: str, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)`` of a suite or held-out set; label -1 is not scored."""
+    if family == "held-out":
+        from benchmarks.held_out import held_out_sets
 
-    from benchmarks import shapes
-
-    def with_noise(X, y, n_noise, seed):
-        rng = np.random.default_rng(seed)
-        noise = rng.uniform(X.min(0), X.max(0), size=(n_noise, X.shape[1]))
-        return np.r_[X, noise], np.r_[y, -np.ones(n_noise, dtype=int)]
-
-    out = {
-        "spirals-300": shapes.spirals(300, 1),
-        "spirals-600": shapes.spirals(600, 2),
-        "moons-0.1-500": make_moons(500, noise=0.1, random_state=1),
-        "circles-0.08-600": make_circles(600, noise=0.08, factor=0.5, random_state=1),
-        "aniso-600": shapes.anisotropic(600, 1),
-        "unequal-var-600": shapes.unequal_variance(600, 1),
-        "imbalanced-1050": shapes.imbalanced(1050, 1),
-        "blobs-5x10d-std2": make_blobs(500, 10, centers=5, cluster_std=2.0, random_state=1),
-        "blobs-8x2d-std1.5": make_blobs(800, 2, centers=8, cluster_std=1.5, random_state=3),
-        "blobs4-noise150": with_noise(*make_blobs(600, 2, centers=4, cluster_std=0.6,
-                                                  random_state=5), 150, 1),
-        "moons-noise100": with_noise(*shapes.moons(600, 1), 100, 2),
-        "blobs-3d-unequal": make_blobs(300, 3, centers=3, cluster_std=[0.5, 1.5, 3.0],
-                                       random_state=7),
-    }
-    X, y = shapes.circles(600, 1)
-    group = np.random.default_rng(3).normal(size=(15, 2)) * 0.1 + [4, 4]
-    out["circles-outliers"] = (np.r_[X, group], np.r_[y, -np.ones(15, dtype=int)])
-    return out
-
-
-def load(family: str, name: str) -> tuple[np.ndarray, np.ndarray]:
-    if family == "suite":
+        X, y = held_out_sets()[name]
+    else:
         from benchmarks.suite_data import load_set
 
         X, y = load_set(name)
-    else:
-        X, y = held_out_sets()[name]
-    return np.asarray(X, dtype=np.float32), np.asarray(y)
+    X = np.asarray(X, dtype=np.float32)
+    return (X[:, None] if X.ndim == 1 else X), np.asarray(y)
 
 
-def run(task: tuple[str, str, int]) -> dict:
-    """Every candidate of one (set, seed), with its NCA and its cuts on A and G."""
+def _cut(W: Any, labels: np.ndarray, k: int) -> float:
+    """Normalized cut of ``labels`` on the sparse graph W; a cluster with no volume counts 1."""
+    degree = np.asarray(W.sum(axis=1)).ravel()
+    total = 0.0
+    for c in range(k):
+        inside = labels == c
+        volume = degree[inside].sum()
+        total += 1.0 if volume <= 0 else 1.0 - W[inside][:, inside].sum() / volume
+    return float(total)
+
+
+def candidates_of(family: str, name: str, seeds: list[int]) -> dict[str, Any]:
+    """Every candidate of the set for each seed, with its NCA and cuts (a worker's call)."""
+    import scipy.sparse as sp
     import torch
-    from threadpoolctl import threadpool_limits
 
     from benchmarks.suite_scores import normalized_clustering_accuracy
-    from neuncut._warm_start._candidates import embedding_labels
-    from neuncut._warm_start._spectral import spectral_partition
-    from neuncut.affinity import knn_search, mutual_knn_mst_graph, self_tuning_knn_graph
-    from neuncut.loss import normalized_cut
+    from neuncut._warm_start._candidates import candidate_partitions, lowest_cut
+    from neuncut.affinity import knn_search, self_tuning_knn_graph
 
-    # One thread for BLAS and torch in every worker: thread counts change the eigensolver's
-    # and k-means' last bits, and from there the draws (a run with the parent's BLAS threads
-    # differed on 13 of 92 (set, seed) cells).
-    threadpool_limits(1)
     torch.set_num_threads(1)
-    family, name, seed = task
-    X, y = load(family, name)
-    k = len(set(y[y >= 0].tolist()))
+    X, y = _load(family, name)
+    if len(X) > MAX_POINTS:
+        return {"runs": [], "skipped": f"{len(X)} points"}
     scored = y >= 0
-    rng = np.random.default_rng(seed)
-    t0 = time.perf_counter()
+    k = len(set(y[scored].tolist()))
     neighbors = knn_search(X, N_NEIGHBORS)
-    graphs = {"A": self_tuning_knn_graph(X, N_NEIGHBORS, neighbors=neighbors),
-              "G": mutual_knn_mst_graph(X, N_NEIGHBORS, neighbors=neighbors)}
-    found = {"S": spectral_partition(graphs["A"], k, rng, X=X),
-             "M": spectral_partition(graphs["G"], k, rng, X=X)}
-    for draw in range(EMBEDDING_DRAWS):
-        found[f"E{draw}"] = embedding_labels(X, k, N_NEIGHBORS, rng, neighbors=neighbors)
-    out = {"family": family, "set": name, "seed": seed, "n": len(X), "k": k,
-           "seconds": round(time.perf_counter() - t0, 2)}
-    for key, labels in found.items():
-        out[key] = {"nca": normalized_clustering_accuracy(y[scored], labels[scored]),
-                    **{f"ncut_{g}": normalized_cut(W, labels, k) for g, W in graphs.items()}}
+    W = sp.csr_matrix(self_tuning_knn_graph(X, N_NEIGHBORS, neighbors=neighbors))
+    reach = np.asarray(neighbors[0])[:, -1]
+    core = reach <= np.quantile(reach, CORE)
+    runs = []
+    for seed in seeds:
+        t0 = time.perf_counter()
+        found, ncuts = candidate_partitions(X, k, N_NEIGHBORS, np.random.default_rng(seed))
+        run = {"family": family, "set": name, "seed": seed, "n": len(X), "k": k,
+               "seconds": round(time.perf_counter() - t0, 2), "chosen": lowest_cut(ncuts)}
+        for c, labels in found.items():
+            run[c] = {"nca": normalized_clustering_accuracy(y[scored], labels[scored]),
+                      "cut": ncuts[c], "core_cut": _cut(W[core][:, core], labels[core], k)}
+        runs.append(run)
+    return {"runs": runs}
+
+
+def _pick(run: dict[str, Any], criterion: str, margin: float) -> str:
+    """The candidate of lowest ``criterion``, the embedding's weighted ``1 - margin``."""
+    present = [c for c in CANDIDATES if c in run]
+    return min(present, key=lambda c: run[c][criterion]
+               * (1.0 - margin if c == "embedding" else 1.0))
+
+
+def rules() -> dict[str, Any]:
+    """Rule name -> function of a run giving the NCA of the candidate it picks."""
+    out: dict[str, Any] = {}
+    for margin in MARGINS:
+        tag = " (the default, D10)" if margin == DEFAULT_MARGIN else ""
+        out[f"lowest cut, margin {margin * 100:.0f} %{tag}"] = (
+            lambda r, m=margin: r[_pick(r, "cut", m)]["nca"])
+    out[f"lowest cut on the densest {CORE * 100:.0f} %, margin 3 %"] = (
+        lambda r: r[_pick(r, "core_cut", DEFAULT_MARGIN)]["nca"])
+    for c in CANDIDATES:  # a candidate that was not computed: the one the default chose
+        out[f"{c} alone"] = lambda r, c=c: r[c if c in r else r["chosen"]]["nca"]
+    out["best candidate of each run (needs labels)"] = (
+        lambda r: max(r[c]["nca"] for c in CANDIDATES if c in r))
     return out
 
 
-def report(rows: list[dict]) -> str:
-    """Each rule's mean NCA over sets (mean over seeds first), per family of sets."""
-    lines = []
-    for family in sorted({r["family"] for r in rows}):
-        per = defaultdict(lambda: defaultdict(list))
-        for r in (r for r in rows if r["family"] == family):
-            for rule, (graph, cands, margin) in RULES.items():
-                best = min(cands, key=lambda c: r[c][f"ncut_{graph}"]
-                           * (1.0 - margin if c.startswith("E") else 1.0))
-                per[rule][r["set"]].append(r[best]["nca"])
-        sets = sorted(per[BASELINE])
-        before = {s: np.mean(per[BASELINE][s]) for s in sets}
-        lines += [f"\n{family}: {len(sets)} sets", "",
-                  "| rule | mean NCA | median seed std | sets better / worse than the old default "
-                  "(> 0.01) |",
-                  "|---|---|---|---|"]
-        for rule in RULES:
-            mean = {s: np.mean(per[rule][s]) for s in sets}
-            std = np.median([np.std(per[rule][s]) for s in sets])
-            better = sum(mean[s] > before[s] + 0.01 for s in sets)
-            worse = sum(mean[s] < before[s] - 0.01 for s in sets)
-            lines.append(f"| {rule} | {np.mean(list(mean.values())):.4f} | {std:.3f} | "
-                         f"{better} / {worse} |")
-    return "\n".join(lines)
+def _family(run: dict[str, Any]) -> str:
+    """The suite family of a run's set, or ``held-out``."""
+    if run["family"] == "held-out":
+        return "held-out"
+    from benchmarks.suite_data import SETS
+
+    return SETS[run["set"]].family
+
+
+def report(runs: list[dict[str, Any]], context: dict[str, Any]) -> str:
+    """The page: each rule's mean NCA per family and overall, and the default's losses."""
+    families = sorted({_family(r) for r in runs})
+    head = "| rule | " + " | ".join(f.replace("hard/", "") for f in families) + " | all |"
+    lines = [head, "|---" * (len(families) + 2) + "|"]
+    for rule, score in rules().items():
+        per: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        for r in runs:
+            per[_family(r)][r["set"]].append(score(r))
+        means = [np.mean([np.mean(v) for v in per[f].values()]) for f in families]
+        overall = np.mean([np.mean(v) for f in families for v in per[f].values()])
+        lines.append(f"| {rule} | " + " | ".join(f"{m:.3f}" for m in means)
+                     + f" | **{overall:.3f}** |")
+    losses = []
+    for r in sorted(runs, key=lambda r: (_family(r), r["set"], r["seed"])):
+        best = max(CANDIDATES, key=lambda c: r[c]["nca"] if c in r else -np.inf)
+        if r[best]["nca"] > r[r["chosen"]]["nca"] + 0.05:
+            cuts = ", ".join(f"{c} {r[c]['nca']:.2f} / {r[c]['cut']:.4f} / {r[c]['core_cut']:.4f}"
+                             for c in CANDIDATES if c in r)
+            losses.append(f"| {r['set']} | {r['seed']} | {r['chosen']} | {cuts} |")
+    git = context.get("git", {})
+    sets = len({(r["family"], r["set"]) for r in runs})
+    seeds = sorted({r["seed"] for r in runs})
+    return f"""# Warm-start candidates and the rules that choose between them
+
+Generated by `python -m benchmarks.warm_start_candidates --report` from
+`benchmarks/results/warm_start_candidates.jsonl`; do not edit. Last run: `{context.get(
+'command', '?')}` at commit {str(git.get('commit', '?'))[:10]}.
+
+The library's three candidates (no network) on {sets} sets (the suite's up to {MAX_POINTS}
+points and the held-out shapes), seeds {', '.join(map(str, seeds))}; see the module docstring
+of `benchmarks/warm_start_candidates.py`. Mean NCA of the candidate each rule picks (mean over
+seeds, then over the sets of a family):
+
+{chr(10).join(lines)}
+
+**Runs where the default's choice is more than 0.05 below the best candidate** ({len(losses)}
+of {len(runs)}); per candidate NCA / cut / cut on the densest {CORE * 100:.0f} %:
+
+| set | seed | chosen | candidates |
+|---|---|---|---|
+{chr(10).join(losses)}
+"""
+
+
+def write_page(path: Path = RESULTS) -> None:
+    """``WARM_START.md`` from the records."""
+    records = read_records(path)
+    runs = list(latest(records, "warm_start_candidates").values())
+    PAGE.write_text(report(runs, records[-1]))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -175,22 +198,32 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sets", nargs="+", choices=["suite", "held-out"],
                    default=["suite", "held-out"])
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    p.add_argument("--results", type=Path, default=RESULTS)
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--report", action="store_true", help="only report the results file")
+    p.add_argument("--timeout", type=float, default=1800.0, help="seconds allowed per set")
+    p.add_argument("--report", action="store_true", help="only write the page")
     args = p.parse_args(argv)
     if not args.report:
+        from benchmarks.held_out import held_out_sets
         from benchmarks.suite_data import SETS
 
         names = {"suite": list(SETS), "held-out": list(held_out_sets())}
-        tasks = [(f, n, s) for f in args.sets for s in args.seeds for n in names[f]]
-        args.results.unlink(missing_ok=True)
-        records = RecordWriter(args.results)
-        with Pool(args.workers) as pool:
-            for out in pool.imap_unordered(run, tasks):
-                records.write(out)
-    rows = list(latest(read_records(args.results), "warm_start_candidates").values())
-    print(report(rows))
+        argv_used = sys.argv[1:] if argv is None else argv
+        context = {"command": recorded_command("benchmarks.warm_start_candidates", argv_used),
+                   "git": git_state(), "machine": machine_info()}
+        records = RecordWriter(RESULTS)
+        for family in args.sets:
+            for name in names[family]:
+                answer = run_call("benchmarks.warm_start_candidates:candidates_of",
+                                  {"family": family, "name": name, "seeds": args.seeds},
+                                  timeout=args.timeout, env=thread_env(1))
+                if answer["status"] != "ok" or answer.get("skipped"):
+                    why = answer.get("skipped") or f"FAILED {answer['error'][:300]}"
+                    print(f"{name}: {why}", flush=True)
+                    continue
+                for run in answer["runs"]:
+                    records.write({**run, **context})
+                print(f"{name}: " + ", ".join(f"{r['chosen']} {r[r['chosen']]['nca']:.3f}"
+                                              for r in answer["runs"]), flush=True)
+    write_page()
     return 0
 
 

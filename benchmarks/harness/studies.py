@@ -69,8 +69,9 @@ STUDIES: tuple[Study, ...] = (
           "benchmarks.shapes", ("shapes.jsonl",), "SHAPES.md"),
     Study("held-out", "Do the suite's rules hold on 13 shapes of other seeds, sizes, kinds?",
           "benchmarks.held_out", ("held_out.jsonl",)),
-    Study("warm-start", "Which warm-start candidates and arbitration rules score best?",
-          "benchmarks.warm_start_candidates", ("warm_start_candidates.jsonl",)),
+    Study("warm-start", "The warm start's candidates without the network: which rule between "
+          "them scores best, and how far the default's choice is from the best candidate",
+          "benchmarks.warm_start_candidates", ("warm_start_candidates.jsonl",), "WARM_START.md"),
     Study("n-clusters", "How well does n_clusters='auto' find k, against its peers?",
           "benchmarks.n_clusters",
           ("n_clusters.jsonl", "n_clusters_null.jsonl", "n_clusters_mnist.jsonl"),

@@ -62,7 +62,8 @@ from ._genie import genie_labels
 from ._mixture import likeliest_mixture
 from ._spectral import embedding_kmeans, spectral_partition
 
-__all__ = ["CANDIDATES", "PartitionSettled", "embedding_labels", "initial_partition"]
+__all__ = ["CANDIDATES", "PartitionSettled", "candidate_partitions", "embedding_labels",
+           "initial_partition", "lowest_cut"]
 
 logger = logging.getLogger(__name__)
 
@@ -200,6 +201,64 @@ def embedding_labels(
     return labels if found is None else found
 
 
+def candidate_partitions(
+    X: np.ndarray,
+    n_clusters: int,
+    n_neighbors: int,
+    rng: np.random.Generator,
+    candidates: tuple[str, ...] = CANDIDATES,
+    *,
+    timings: dict[str, float] | None = None,
+    device: str | torch.device = "cpu",
+) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Every candidate partition of X and its normalized cut, as :func:`initial_partition`
+    computes them before it chooses (its parameters).
+
+    Returns
+    -------
+    found : dict
+        Each computed candidate's labels, in the order of ``candidates``: Genie's is missing
+        when the kNN graph has more components than ``n_clusters``, and the search ends at a
+        candidate whose cut is zero.
+    ncuts : dict
+        Each one's normalized cut on the self-tuning ``n_neighbors``-NN graph of X.
+    """
+    with timed(timings, "init/knn"):
+        neighbors = knn_search(X, n_neighbors)
+        A = self_tuning_knn_graph(X, n_neighbors, neighbors=neighbors)
+    unknown = set(candidates) - set(CANDIDATES)
+    if unknown or not candidates:
+        raise ValueError(f"candidates={candidates!r}: each must be one of {CANDIDATES}.")
+    found: dict[str, np.ndarray] = {}
+    ncuts: dict[str, float] = {}
+    tree = None  # the kNN graph's spanning forest, shared by the spectral graph and Genie
+    for name in candidates:
+        if name == "spectral":
+            with timed(timings, "init/spectral"):
+                tree = tree or knn_spanning_tree(neighbors)
+                G = mutual_knn_mst_graph(X, n_neighbors, neighbors=neighbors, tree=tree)
+                found[name] = spectral_partition(G, n_clusters, rng, X=X)
+        elif name == "genie":
+            with timed(timings, "init/genie"):
+                tree = tree or knn_spanning_tree(neighbors)
+                labels = genie_labels(X.shape[0], tree, n_clusters)
+            if labels is None:  # more trees than clusters: no merge of the tree reaches k
+                continue
+            found[name] = labels
+        else:
+            found[name] = embedding_labels(
+                X, n_clusters, n_neighbors, rng, neighbors=neighbors, timings=timings,
+                device=device,
+            )
+        ncuts[name] = normalized_cut(A, found[name], n_clusters)
+        if ncuts[name] < _NO_CUT:
+            # The partition cuts no edge (the graph's components): no candidate can cut less,
+            # so the rest are not computed, the layout, most of a fit's time, among them
+            # (decision D12).
+            break
+    return found, ncuts
+
+
 def initial_partition(
     X: np.ndarray,
     n_clusters: int,
@@ -212,8 +271,9 @@ def initial_partition(
 ) -> tuple[np.ndarray, dict[str, float]]:
     """The lowest-Ncut partition of X among ``candidates``, the embedding's cut weighted 0.97.
 
-    The candidates are computed in the order given; Genie's is skipped when the kNN graph has
-    more components than ``n_clusters`` (its tree has no merge to k clusters).
+    The candidates are computed in the order given (:func:`candidate_partitions`); Genie's is
+    skipped when the kNN graph has more components than ``n_clusters`` (its tree has no merge
+    to k clusters).
 
     Parameters
     ----------
@@ -253,42 +313,22 @@ def initial_partition(
     """
     if n_clusters == 1 or X.shape[0] < 2:  # one cluster, or one point: nothing to cut
         return np.zeros(X.shape[0], dtype=np.int64), {name: 0.0 for name in candidates}
-    with timed(timings, "init/knn"):
-        neighbors = knn_search(X, n_neighbors)
-        A = self_tuning_knn_graph(X, n_neighbors, neighbors=neighbors)
-    unknown = set(candidates) - set(CANDIDATES)
-    if unknown or not candidates:
-        raise ValueError(f"candidates={candidates!r}: each must be one of {CANDIDATES}.")
-    found: dict[str, np.ndarray] = {}
-    ncuts: dict[str, float] = {}
-    tree = None  # the kNN graph's spanning forest, shared by the spectral graph and Genie
-    for name in candidates:
-        if name == "spectral":
-            with timed(timings, "init/spectral"):
-                tree = tree or knn_spanning_tree(neighbors)
-                G = mutual_knn_mst_graph(X, n_neighbors, neighbors=neighbors, tree=tree)
-                found[name] = spectral_partition(G, n_clusters, rng, X=X)
-        elif name == "genie":
-            with timed(timings, "init/genie"):
-                tree = tree or knn_spanning_tree(neighbors)
-                labels = genie_labels(X.shape[0], tree, n_clusters)
-            if labels is None:  # more trees than clusters: no merge of the tree reaches k
-                continue
-            found[name] = labels
-        else:
-            found[name] = embedding_labels(
-                X, n_clusters, n_neighbors, rng, neighbors=neighbors, timings=timings,
-                device=device,
-            )
-        ncuts[name] = normalized_cut(A, found[name], n_clusters)
-        if ncuts[name] < _NO_CUT:
-            # The partition cuts no edge (the graph's components): no candidate can cut less,
-            # so the rest are not computed, the layout, most of a fit's time, among them
-            # (decision D12).
-            break
-    best = min(ncuts, key=lambda name: ncuts[name] * _weight(name))
+    found, ncuts = candidate_partitions(X, n_clusters, n_neighbors, rng, candidates,
+                                        timings=timings, device=device)
+    best = lowest_cut(ncuts)
     logger.debug("warm-start candidates' Ncut %s: %s chosen", ncuts, best)
     return found[best], ncuts
+
+
+def lowest_cut(ncuts: dict[str, float]) -> str:
+    """The candidate whose cut, the embedding's weighted 0.97, is lowest (decision D10).
+
+    >>> lowest_cut({"spectral": 0.100, "embedding": 0.102})
+    'embedding'
+    >>> lowest_cut({"spectral": 0.090, "genie": 0.095, "embedding": 0.102})
+    'spectral'
+    """
+    return min(ncuts, key=lambda name: ncuts[name] * _weight(name))
 
 
 def _weight(candidate: str) -> float:
