@@ -65,10 +65,13 @@ def _limit_torch_threads() -> int | None:
 
 
 def _neuncut_state(model: Any) -> dict[str, Any]:
-    """The fitted ``init_ncut_`` and a few other public fitted attributes, where present."""
-    names = ("init_ncut_", "sigma_", "penalty_", "n_iter_", "n_clusters_", "n_clusters_scores_",
-             "timings_")
-    return {n: jsonable(getattr(model, n)) for n in names if hasattr(model, n)}
+    """A few public fitted attributes, where present; ``timings_`` to the microsecond (the
+    record's ``init_ncut_`` is apart, beside the scores)."""
+    names = ("sigma_", "penalty_", "n_iter_", "n_clusters_", "n_clusters_scores_", "timings_")
+    state = {n: jsonable(getattr(model, n)) for n in names if hasattr(model, n)}
+    if "timings_" in state:
+        state["timings_"] = {k: round(v, 6) for k, v in state["timings_"].items()}
+    return state
 
 
 def execute(request: dict[str, Any]) -> dict[str, Any]:
@@ -95,7 +98,7 @@ def execute(request: dict[str, Any]) -> dict[str, Any]:
     out["params"] = jsonable(model.get_params())
     if method.startswith("neuncut"):
         out["neuncut_fitted"] = _neuncut_state(model)
-        out["init_ncut_"] = out["neuncut_fitted"].get("init_ncut_")
+        out["init_ncut_"] = jsonable(getattr(model, "init_ncut_", None))
     out["warnings"] = sorted({relative_paths(f"{w.category.__name__}: {str(w.message)[:200]}")
                               for w in caught})
     if method.startswith("neuncut"):
