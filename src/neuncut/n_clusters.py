@@ -17,28 +17,25 @@ tried (as it was on moons, circles and spirals; decision D16). The relative gap
 is scale-free: 1 when :math:`\mu_k = 0 < \mu_{k+1}` (k components), near 0 inside a smooth
 spectrum.
 
-The criterion (:func:`select_n_clusters`), chosen on the 45 sets of the development suite and
-checked on 13 held-out shapes and 3 sets without structure (decision D16, which holds the
-figures):
+The criterion (:func:`select_n_clusters`; decision D16 holds its constants, how they were
+chosen and the figures):
 
 1. :math:`p_k`, the mean of :math:`r_k` on the two kNN graphs of the library, the self-tuning
    graph and UMAP's fuzzy graph (one neighbour search): their mean smooths the noise of
    either graph alone.
 2. :math:`\hat k` = the **largest** k >= 2 with :math:`p_k \ge 0.85 \max_{j \ge 2} p_j`. Nested
    structure (classes within groups of classes) shows several large gaps, the coarsest the
-   largest; among nearly equal gaps the finer partition is kept. This found the reference k
-   on more suite sets than the largest gap, and the constant is not sharp.
+   largest; among nearly equal gaps the finer partition is kept, rather than the coarsest.
 3. A warning, not an answer, for data without clear structure. The profile is compared with
    that of structureless data of the same shape: a Gaussian with the mean and covariance of X
    (a parametric reference, as the gap statistic's, Tibshirani, Walther, Hastie, JRSS B
    2001), :math:`q_k`, the mean of two draws. When the largest gap does not exceed the
    reference's by 0.15, :class:`~neuncut.exceptions.NoClearStructureWarning` says that the
-   choice is a guess. Gaussian blobs and uniform squares stay below that excess and warn; so
-   do data whose classes touch or are noisy shapes (MNIST, wine, breast cancer, noisy moons,
-   small spirals); iris, digits, Fashion-MNIST and the well separated shapes exceed it.
+   choice is a guess. Structureless data stay below that excess and warn; so can data whose
+   classes touch or are noisy shapes, while well separated clusters exceed it.
 
-Why k = 1 is never the answer (except for fewer than 3 points, or all points alike): no
-label-free rule measured separated one Gaussian blob from noisy two- or three-cluster shapes.
+Why k = 1 is never the answer (except for fewer than 3 points, or all points alike): the
+spectrum does not tell one Gaussian blob from noisy two- or three-cluster shapes.
 A 2-D blob's kNN graph has a relative gap of 0.5 at k = 3 (its two first non-trivial
 eigenvalues are equal by symmetry, then the spectrum jumps), as large as that of 300 points on
 three spirals; the excess over the Gaussian reference at any k is as noisy as the difference

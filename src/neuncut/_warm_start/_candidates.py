@@ -20,14 +20,11 @@ All minimize the same thing approximately, so the choice between them is the obj
 (decision D9): the normalized cut of each hard partition on the self-tuning kNN graph of the
 subsample (the graph that the batches use), judged with a 3 % preference for the embedding:
 the spectral or Genie partition wins only if its cut is more than 3 % lower (decision D10).
-Near ties are where the cut stops telling partitions apart: on MNIST the spectral partition of the
-mutual kNN graph cuts a little less or a little more than the embedding's, and merges digits
-that the embedding keeps apart; on the development suite and the held-out shapes few choices
-depend on the margin.
-
-Spectral clustering of the kNN union (the graph the cut is judged on) was the spectral
-candidate before: it lost on small shapes and tables. Without the preference the mutual
-graph's partition beat the embedding's on MNIST's cut while merging digits (decision D10).
+Near ties are where the cut stops telling partitions apart: on image features the mutual
+graph's spectral partition can cut about as little as the embedding's while merging two
+classes that the embedding keeps apart, hence the preference (decision D10). The spectral
+candidate partitions the mutual graph, not the kNN union on which the cut is judged, since
+the union's short-cut edges join chains and outlier groups to their neighbours.
 
 Two shortcuts save the layout, which is most of a fit's time (decision D12). A candidate that
 cuts nothing (the graph's connected components) ends the search, since no partition cuts
