@@ -65,15 +65,13 @@ def _load(family: str, name: str) -> tuple[np.ndarray, np.ndarray]:
     return (X[:, None] if X.ndim == 1 else X), np.asarray(y)
 
 
-def _cut(W: Any, labels: np.ndarray, k: int) -> float:
-    """Normalized cut of ``labels`` on the sparse graph W; a cluster with no volume counts 1."""
+def _core_cut(W: Any, labels: np.ndarray, k: int) -> float:
+    """:func:`neuncut.loss.normalized_cut` of ``labels`` on W, plus 1 for each cluster with no
+    volume in W (a candidate that spends a cluster outside the core is charged for it)."""
+    from neuncut.loss import normalized_cut
+
     degree = np.asarray(W.sum(axis=1)).ravel()
-    total = 0.0
-    for c in range(k):
-        inside = labels == c
-        volume = degree[inside].sum()
-        total += 1.0 if volume <= 0 else 1.0 - W[inside][:, inside].sum() / volume
-    return float(total)
+    return normalized_cut(W, labels, k) + k - np.unique(labels[degree > 0]).size
 
 
 def candidates_of(family: str, name: str, seeds: list[int]) -> dict[str, Any]:
@@ -103,7 +101,7 @@ def candidates_of(family: str, name: str, seeds: list[int]) -> dict[str, Any]:
                "seconds": round(time.perf_counter() - t0, 2), "chosen": lowest_cut(ncuts)}
         for c, labels in found.items():
             run[c] = {"nca": normalized_clustering_accuracy(y[scored], labels[scored]),
-                      "cut": ncuts[c], "core_cut": _cut(W[core][:, core], labels[core], k)}
+                      "cut": ncuts[c], "core_cut": _core_cut(W[core][:, core], labels[core], k)}
         runs.append(run)
     return {"runs": runs}
 

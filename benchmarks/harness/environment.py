@@ -143,7 +143,8 @@ def _total_ram_gb() -> float | None:
     return None
 
 
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+#: The thread pools a worker's environment sets: OpenMP (and torch), MKL, OpenBLAS.
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
 def machine_info() -> dict[str, Any]:
@@ -156,7 +157,7 @@ def machine_info() -> dict[str, Any]:
         "cpus_usable": len(affinity) if affinity is not None else None,
         "cpu_model": _cpu_model(),
         "ram_gb": _total_ram_gb(),
-        "thread_env": {k: os.environ[k] for k in _THREAD_VARS if k in os.environ},
+        "thread_env": {k: os.environ[k] for k in THREAD_VARS if k in os.environ},
     }
 
 

@@ -20,10 +20,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness.environment import LIBRARIES, REPO_ROOT, relative_paths
-
-#: The thread pools a worker's environment sets: OpenMP (and torch), MKL, OpenBLAS.
-THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+from benchmarks.harness.environment import LIBRARIES, REPO_ROOT, THREAD_VARS, relative_paths
 
 
 def thread_env(threads: int, base: dict[str, str] | None = None) -> dict[str, str]:
