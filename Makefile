@@ -58,14 +58,12 @@ $(PEERS_VENV)/.installed: Makefile | install
 	$(PEERS_VENV)/bin/pip install -q "$(TORCH_SPEC)" torchvision==0.28.0 spectralnet==1.1.0 ncut-pytorch==3.2.0
 	touch $@
 
-# The benchmark grid of neuncut against the peers, then its report (benchmarks/results/RESULTS.md).
+# The benchmark grid of neuncut against the peers; each run rewrites benchmarks/results/RESULTS.md.
 bench: install bench-install
 	$(BIN)/python -m benchmarks.run --methods neuncut kmeans sklearn-spectral ncut-pytorch --seeds $(BENCH_SEEDS)
 	$(BIN)/python -m benchmarks.run --methods neuncut-paper --seeds 0
 	$(BIN)/python -m benchmarks.run --protocols A --methods spectralnet --seeds 0
-	$(BIN)/python -m benchmarks.report
 
-# SpectralNet on the pixels (protocol B), kept out of make bench as it is slow; then the report.
+# SpectralNet on the pixels (protocol B), kept out of make bench as it is slow.
 bench-extra: install bench-install
 	$(BIN)/python -m benchmarks.run --protocols B --methods spectralnet --seeds 0
-	$(BIN)/python -m benchmarks.report

@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from benchmarks.harness.studies import STUDIES, check_pages, regenerate
+from benchmarks.harness.studies import check_pages, studies
+from benchmarks.harness.study import write_page
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,15 +27,15 @@ def main(argv: list[str] | None = None) -> int:
         stale = check_pages()
         print("every page is up to date" if not stale else "stale: " + ", ".join(stale))
         return 1 if stale else 0
-    for study in STUDIES:
+    for study in studies():
         if args.pages:
             if study.page is not None:
-                regenerate(study)
+                write_page(study)
                 print(f"{study.name}: wrote benchmarks/results/{study.page}")
             continue
-        page = f"results/{study.page}" if study.page else "no page (prints a table)"
+        page = f"results/{study.page}" if study.page else "no page"
         print(f"{study.name}: {study.question}\n    run: python -m {study.module} --help\n"
-              f"    records: {', '.join(study.records)}; {page}\n"
+              f"    records: {', '.join(study.record_files)}; {page}\n"
               f"    report: {study.report_command}")
     return 0
 

@@ -62,7 +62,16 @@ def load_prepared(folder: Path) -> tuple[np.ndarray, np.ndarray, float]:
     return np.load(folder / "X.npy"), np.load(folder / "y.npy"), float(meta["features_s"])
 
 
-def prepare_run(spec: dict[str, Any], folder: str) -> dict[str, Any]:
-    """:func:`prepare` for ``spec`` as a dict, in a worker process of the harness."""
-    prepare(RunSpec.from_dict(spec), Path(folder))
-    return {}
+def prepare_runs(folder: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """:func:`prepare` for each data of ``runs`` (the harness's ``prepare``), into
+    ``folder/`` :func:`data_key`; a data set that cannot be prepared is left out (its runs
+    fail, saying so)."""
+    specs = {data_key(s): s for s in map(RunSpec.from_dict, runs)}
+    failed = {}
+    for key, spec in specs.items():
+        try:
+            prepare(spec, Path(folder) / key)
+        except Exception as exc:  # noqa: BLE001 - the runs of this data report it
+            failed[key] = f"{type(exc).__name__}: {exc}"
+            (Path(folder) / f"{key}.error").write_text(failed[key])
+    return {"failed": failed}

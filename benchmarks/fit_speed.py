@@ -1,9 +1,9 @@
 """Fit time by stage, against the peers timed in the same run on the same data.
 
-    python -m benchmarks.fit_speed --label after          # the grid and MNIST (~20 min)
-    python -m benchmarks.fit_speed --label after --load   # also each neuncut fit beside a busy core
-    python -m benchmarks.fit_speed --quick --records R    # a smoke test (seconds; a small net)
-    python -m benchmarks.fit_speed --report               # rewrite FIT_SPEED.md from the records
+    python -m benchmarks.fit_speed --label after      # the grid, MNIST, under load (~25 min)
+    python -m benchmarks.fit_speed --loaded false     # not the fits beside a busy core
+    python -m benchmarks.fit_speed --quick            # a smoke test (seconds; a small net)
+    python -m benchmarks.fit_speed --report           # rewrite FIT_SPEED.md from the records
 
 Cases:
 
@@ -22,16 +22,15 @@ Methods, each in a fresh worker process of the harness with its defaults and ``n
 first fits the method once on 200 points, so that imports and first-call costs are measured
 apart (``warmup_s``) from the timed fit. neuncut's stages come from ``timings_``.
 
-``--load`` runs the neuncut cases with N <= 20 000 and D <= 50, and ``mnist-20k``, a second
-time beside one busy process (a Python loop on one core), and reports the ratio. Records are
-appended to ``benchmarks/results/fit_speed.jsonl`` with the label; ``FIT_SPEED.md`` beside them
-shows every label (the latest run of each key ``fit_speed`` of
+The neuncut cases with N <= 20 000 and D <= 50, and ``mnist-20k``, run a second time beside
+one busy process (a Python loop on one core, ``loaded``), and the page reports the ratio.
+Records are appended to ``benchmarks/results/fit_speed.jsonl`` with the label;
+``FIT_SPEED.md`` beside them shows every label (the latest run of each key ``fit_speed`` of
 :data:`benchmarks.harness.records.KEYS`).
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import sys
@@ -41,10 +40,11 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.harness.environment import git_output, git_state, jsonable, machine_info
+from benchmarks.harness.environment import git_output
 from benchmarks.harness.peers import peer
-from benchmarks.harness.process import busy_core, run_call
-from benchmarks.harness.records import RESULTS_DIR, RecordWriter
+from benchmarks.harness.process import busy_core
+from benchmarks.harness.records import RESULTS_DIR
+from benchmarks.harness.study import Axis, Param, Study, main
 
 RECORDS = RESULTS_DIR / "fit_speed.jsonl"
 REPORT = RESULTS_DIR / "FIT_SPEED.md"
@@ -63,16 +63,12 @@ N_CLUSTERS = 10
 QUICK_NEUNCUT = {"hidden_layer_sizes": (16,), "init": "kmeans", "max_epochs": 2}
 
 
-def all_cases(quick: bool) -> list[str]:
-    """Case names: the synthetic grid, then MNIST."""
-    if quick:
-        return ["blobs-300-2"]
-    grid = [f"blobs-{n}-{d}" for n in SIZES for d in DIMS]
-    return [*grid, "mnist-20k", "mnist-70k"]
+#: Case names: the synthetic grid, then MNIST.
+CASES = (*(f"blobs-{n}-{d}" for n in SIZES for d in DIMS), "mnist-20k", "mnist-70k")
 
 
 def under_load(case: str) -> bool:
-    """Whether ``--load`` repeats the case beside a busy process."""
+    """Whether the case is timed a second time beside a busy process (``loaded``)."""
     if case.startswith("mnist"):
         return case == "mnist-20k"
     _, n, d = case.split("-")
@@ -114,8 +110,9 @@ def make_model(method: str, n_rows: int, quick: bool = False) -> Any:
     return peer(name, N_CLUSTERS, 0, **overrides)
 
 
-def work(case: str, method: str, quick: bool = False) -> dict[str, Any]:
-    """Warm up on 200 points, then time one fit of the case; scores for a sanity check."""
+def work(case: str, method: str, loaded: bool, label: str, quick: bool) -> dict[str, Any]:
+    """Warm up on 200 points, then time one fit of the case (beside a busy process if
+    ``loaded``); scores for a sanity check (a worker's call)."""
     import warnings
 
     from sklearn.metrics import adjusted_rand_score
@@ -129,9 +126,10 @@ def work(case: str, method: str, quick: bool = False) -> dict[str, Any]:
     make_model(method, 200, quick).fit(warm)
     warmup_s = time.perf_counter() - t0
     model = make_model(method, X.shape[0], quick)
-    t0 = time.perf_counter()
-    labels = model.fit_predict(X)
-    fit_s = time.perf_counter() - t0
+    with busy_core() if loaded else contextlib.nullcontext():
+        t0 = time.perf_counter()
+        labels = model.fit_predict(X)
+        fit_s = time.perf_counter() - t0
     out: dict[str, Any] = {
         "fit_s": fit_s, "warmup_s": warmup_s, "n": int(X.shape[0]), "d": int(X.shape[1]),
         "ari": float(adjusted_rand_score(y, labels)),
@@ -146,54 +144,26 @@ def work(case: str, method: str, quick: bool = False) -> dict[str, Any]:
     return out
 
 
-# ------------------------------------------------------------------------------ runner
-def run_worker(case: str, method: str, timeout: float, quick: bool) -> dict[str, Any]:
-    """One (case, method) in a fresh worker process; a failure or timeout becomes a record."""
-    return run_call("benchmarks.fit_speed:work", {"case": case, "method": method,
-                                                  "quick": quick}, timeout=timeout)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--label", default="after", help="name of this run in the report")
-    parser.add_argument("--cases", nargs="*", help="case names (default: all)")
-    parser.add_argument("--methods", nargs="*", default=list(METHODS), choices=METHODS)
-    parser.add_argument("--load", action="store_true",
-                        help="also time neuncut beside one busy process")
-    parser.add_argument("--quick", action="store_true", help="one small case (a smoke test)")
-    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per fit")
-    parser.add_argument("--records", type=Path, default=RECORDS,
-                        help="record file to append to; FIT_SPEED.md is written beside it")
-    parser.add_argument("--report", action="store_true", help="only rewrite the report")
-    args = parser.parse_args(argv)
-    if not args.report:
-        records = RecordWriter(args.records)
-        context = {"label": args.label, "git": git_state(), "machine": machine_info(),
-                   "date": time.strftime("%Y-%m-%d")}
-        cases = args.cases or all_cases(args.quick)
-        for case in cases:
-            for method in args.methods:
-                _record(args, records, context, case, method, loaded=False)
-        if args.load and "neuncut" in args.methods:
-            for case in filter(under_load, cases):
-                _record(args, records, context, case, "neuncut", loaded=True)
+def write_page(folder: Path = RESULTS_DIR) -> None:
+    """``folder/FIT_SPEED.md`` from ``folder/fit_speed.jsonl``."""
     from benchmarks.fit_speed_report import write_report
 
-    write_report(args.records, args.records.parent / REPORT.name)
-    return 0
+    write_report(folder / RECORDS.name, folder / REPORT.name)
 
 
-def _record(args: argparse.Namespace, records: RecordWriter, context: dict[str, Any],
-            case: str, method: str, loaded: bool) -> None:
-    """Run one fit (beside a busy process if ``loaded``) and append its record."""
-    with busy_core() if loaded else contextlib.nullcontext():
-        result = run_worker(case, method, args.timeout, args.quick)
-    record = {**context, "case": case, "method": method, "loaded": loaded, **result}
-    records.write(jsonable(record))
-    shown = f"{result['fit_s']:.2f} s" if result["status"] == "ok" else result["status"]
-    print(f"{case:>18} {method:>9}{' (load)' if loaded else '':7} {shown}", flush=True)
-
+STUDY = Study(
+    name="fit_speed", module="benchmarks.fit_speed",
+    question="Where does a default fit's time go, against its peers, and under load?",
+    call="benchmarks.fit_speed:work",
+    axes=(Axis("case", CASES), Axis("method", METHODS),
+          Axis("loaded", (False, True), "beside a busy core (true, false)",
+               flag="--loaded", type=lambda t: t.lower() == "true")),
+    keep=lambda r: not r["loaded"] or (r["method"] == "neuncut" and under_load(r["case"])),
+    params=(Param("label", "after", "the name of this run on the page"),),
+    records=RECORDS.name, report="benchmarks.fit_speed:write_page", page=REPORT.name,
+    timeout=600.0, threads=None, quick={"case": ("blobs-300-2",), "loaded": (False,)},
+    show=lambda r: f"{r['fit_s']:.2f} s")
 
 if __name__ == "__main__":
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
-    sys.exit(main())
+    sys.exit(main(STUDY))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness.environment import describe_machine
+from benchmarks.harness.environment import commit_of, describe_machine
 from benchmarks.harness.records import latest, read_records
 
 STAGES = ("init", "init/graph_check", "init/knn", "init/spectral", "init/layout", "init/kmeans",
@@ -33,11 +33,12 @@ def label_section(label: str, cases: list[str], last: dict) -> list[str]:
         return last.get((label, case, method, loaded))
 
     first = next(r for key, r in last.items() if key[0] == label)
-    commit = (first["git"] or {}).get("commit", "?")
+    commit = commit_of(first) or "?"
     neuncut_commit = next((r.get("neuncut_commit") for key, r in last.items()
                            if key[0] == label and r.get("neuncut_commit")), None)
     lines = [f"## {label}", "",
-             f"{first['date']}, benchmark code at {str(commit)[:7]}, neuncut at "
+             f"{first.get('date') or first['timestamp'][:10]}, benchmark code at "
+             f"{str(commit)[:7]}, neuncut at "
              f"{neuncut_commit or '?'}; {describe_machine(first['machine'])}.", "",
              "Fit seconds (one fit after a warm-up fit in the same process); ARI for a sanity "
              "check.", "",

@@ -1,12 +1,12 @@
 """The benchmark grid: protocols, data sets, methods and the settings of one run.
 
-This module imports nothing heavy: the runner builds :class:`RunSpec` objects from it and
-hands each one, as JSON, to a fresh worker process (:func:`benchmarks.methods.run`).
+This module imports nothing heavy: the study (:mod:`benchmarks.run`) declares its axes from
+it, and each run's fields, as JSON, become a :class:`RunSpec` again in the fresh worker
+process (:func:`benchmarks.methods.fit_one`).
 """
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -104,23 +104,3 @@ def parse_variant(text: str) -> tuple[tuple[str, Any], ...]:
             value = raw
         pairs.append((name.strip(), value))
     return tuple(sorted(pairs))
-
-
-def build_grid(
-    protocols: list[str],
-    datasets: list[str],
-    methods: list[str],
-    seeds: list[int],
-    **common: Any,
-) -> list[RunSpec]:
-    """All runs of the grid, ordered protocol, data set, method, then seed.
-
-    ``common`` holds the :class:`RunSpec` fields shared by every run (quick, n_train, ...).
-    """
-    variants = common.pop("variants", None) or [()]
-    return [
-        RunSpec(protocol=p, dataset=d, method=m, seed=s, variant=v if m == "neuncut" else (),
-                **common)
-        for p, d, m, v, s in itertools.product(protocols, datasets, methods, variants, seeds)
-        if m == "neuncut" or v == variants[0]
-    ]

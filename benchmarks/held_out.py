@@ -1,30 +1,28 @@
-"""NeuNcut's defaults fitted end to end on the held-out shapes: a check of the suite's rules.
+"""Held-out shapes: do the suite's rules hold on shapes of other seeds, sizes and kinds?
 
 ``python -m benchmarks.held_out --label NAME`` fits ``NeuNcut(k, random_state=seed)`` on each
-held-out shape of :func:`held_out_sets` (shapes drawn with
-other seeds, sizes and kinds than the development suite's), seeds 0-2, one BLAS and torch
-thread, and appends one record per fit to ``benchmarks/results/held_out.jsonl`` (NCA, fit
-seconds, the warm start's candidate cuts). ``--report`` prints a table of mean NCA per set and
-label (the latest run of each label, set and seed).
-Labels are read only to score. Run it from the checkout to measure, or with another
-checkout's ``src`` first on ``PYTHONPATH`` to measure that version under the same label rules.
+shape of :func:`held_out_sets`, seeds 0-2, one fresh process and one BLAS and torch thread per
+fit, and appends one record per fit to ``benchmarks/results/held_out.jsonl`` (NCA, fit
+seconds, the warm start's candidate cuts); ``HELD_OUT.md`` gives the mean NCA per set and
+label (the latest run of each label, set and seed). Labels are read only to score. Run it
+from the checkout to measure, or with another checkout's ``src`` first on ``PYTHONPATH`` to
+measure that version under the same label rules.
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
 import sys
 import time
 import warnings
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from benchmarks.harness.records import RESULTS_DIR, RecordWriter, latest, read_records
-
-RESULTS = RESULTS_DIR / "held_out.jsonl"
+from benchmarks.harness.records import RESULTS_DIR, latest, read_records
+from benchmarks.harness.study import Axis, Param, Study, main
 
 
 @functools.cache
@@ -61,32 +59,24 @@ def held_out_sets() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def fit_all(label: str, seeds: list[int], results: Path) -> None:
-    """Fit every held-out shape for every seed; one record per fit to ``results``."""
+def fit_one(set: str, seed: int, label: str, quick: bool) -> dict[str, Any]:
+    """Fit the defaults on held-out shape ``set`` with ``seed`` (a worker's call)."""
     import torch
-    from threadpoolctl import threadpool_limits
 
     import neuncut
     from benchmarks.suite_scores import normalized_clustering_accuracy
 
-    threadpool_limits(1)
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")  # DegenerateGraphWarning on the outlier groups
-    records = RecordWriter(results)
-    for name, (X, y) in held_out_sets().items():
-        X = np.asarray(X, dtype=np.float32)
-        scored = y >= 0
-        k = len(set(y[scored].tolist()))
-        for seed in seeds:
-            t0 = time.perf_counter()
-            model = neuncut.NeuNcut(k, random_state=seed).fit(X)
-            line = {"label": label, "set": name, "seed": seed, "version": neuncut.__version__,
-                    "nca": normalized_clustering_accuracy(y[scored], model.labels_[scored]),
-                    "fit_s": round(time.perf_counter() - t0, 2),
-                    "init_ncut": model.init_ncut_}
-            records.write(line)
-            print(f"{label} {name} seed {seed}: NCA {line['nca']:.3f} fit {line['fit_s']} s",
-                  flush=True)
+    X, y = held_out_sets()[set]
+    X = np.asarray(X, dtype=np.float32)
+    scored = y >= 0
+    k = len(np.unique(y[scored]))
+    t0 = time.perf_counter()
+    model = neuncut.NeuNcut(k, random_state=seed).fit(X)
+    return {"version": neuncut.__version__,
+            "nca": normalized_clustering_accuracy(y[scored], model.labels_[scored]),
+            "fit_s": round(time.perf_counter() - t0, 2), "init_ncut": model.init_ncut_}
 
 
 def report(rows: list[dict]) -> str:
@@ -105,21 +95,29 @@ def report(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.held_out",
-                                description=__doc__.split("\n")[0])
-    p.add_argument("--label", help="name of this version in the results (e.g. a commit)")
-    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    p.add_argument("--results", type=Path, default=RESULTS)
-    p.add_argument("--report", action="store_true", help="only report the results file")
-    args = p.parse_args(argv)
-    if not args.report:
-        if not args.label:
-            p.error("--label is required unless --report")
-        fit_all(args.label, args.seeds, args.results)
-    print(report(list(latest(read_records(args.results), "held_out").values())))
-    return 0
+def write_page(folder: Path = RESULTS_DIR) -> None:
+    """``folder/HELD_OUT.md`` from ``folder/held_out.jsonl``."""
+    rows = list(latest(read_records(folder / "held_out.jsonl"), "held_out").values())
+    (folder / "HELD_OUT.md").write_text(
+        "# Held-out shapes\n\nGenerated by `python -m benchmarks.held_out --report` from "
+        "`held_out.jsonl`: mean NCA over seeds of `NeuNcut(k, random_state=seed)` per shape "
+        "(rows) and label (columns), the latest run of each label, shape and seed.\n\n"
+        + report(rows) + "\n")
 
+
+STUDY = Study(
+    name="held_out", module="benchmarks.held_out",
+    question="Do the suite's rules hold on 13 shapes of other seeds, sizes and kinds?",
+    call="benchmarks.held_out:fit_one",
+    axes=(Axis("set", ("spirals-300", "spirals-600", "moons-0.1-500", "circles-0.08-600",
+                       "aniso-600", "unequal-var-600", "imbalanced-1050", "blobs-5x10d-std2",
+                       "blobs-8x2d-std1.5", "blobs4-noise150", "moons-noise100",
+                       "blobs-3d-unequal", "circles-outliers")),
+          Axis("seed", (0, 1, 2), type=int)),
+    params=(Param("label", "current", "the name of this version in the records"),),
+    records="held_out.jsonl", report="benchmarks.held_out:write_page", page="HELD_OUT.md",
+    quick={"set": ("moons-0.1-500",), "seed": (0,)},
+    show=lambda r: f"NCA {r['nca']:.3f} fit {r['fit_s']} s")
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(STUDY))

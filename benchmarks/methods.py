@@ -1,6 +1,6 @@
 """The benchmarked methods, each fit on the training rows and asked to label every row.
 
-:func:`run` is one run of the grid, called in a fresh process of the harness's worker
+:func:`fit_one` is one run of the grid, called in a fresh process of the harness's worker
 (:mod:`benchmarks.harness.worker`). The peers (SpectralNet, ncut-pytorch) are not imported at
 all: they run in their own virtual environment through :mod:`benchmarks.peer_worker`, fed by
 ``.npy`` files.
@@ -198,13 +198,19 @@ def _scores(y: np.ndarray, labels: np.ndarray, idx: np.ndarray, unseen: np.ndarr
     return out
 
 
-def run(spec: dict[str, Any], data: str) -> dict[str, Any]:
-    """Run ``spec`` (a :class:`~benchmarks.grid.RunSpec` as a dict) on the data prepared in
-    the folder ``data`` and score it: the result fields of the run's record."""
-    from benchmarks.data import load_prepared
+def fit_one(data: str, **run: Any) -> dict[str, Any]:
+    """Run one grid run (:class:`~benchmarks.grid.RunSpec`'s fields, as the harness passes
+    them) on the data prepared under the folder ``data`` and score it: the result fields of
+    the run's record (a worker's call)."""
+    from benchmarks.data import data_key, load_prepared
 
-    run_spec = RunSpec.from_dict(spec)
-    X, y, features_s = load_prepared(Path(data))
+    run_spec = RunSpec.from_dict(run)
+    folder = Path(data) / data_key(run_spec)
+    if not (folder / "meta.json").exists():
+        error = folder.with_name(folder.name + ".error")
+        raise RuntimeError("data preparation failed: "
+                           + (error.read_text() if error.exists() else "no data"))
+    X, y, features_s = load_prepared(folder)
     n = len(y)
     n_train = min(run_spec.n_train, n)
     idx = np.random.default_rng(run_spec.seed).choice(n, n_train, replace=False)

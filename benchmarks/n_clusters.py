@@ -1,21 +1,23 @@
 """How well is the number of clusters chosen without labels? ``n_clusters="auto"`` and its peers.
 
-    python -m benchmarks.n_clusters               # suite sets, seeds 0-2; null sets; report
-    python -m benchmarks.n_clusters --mnist       # also MNIST (protocols A, B), Fashion (B)
+    python -m benchmarks.n_clusters               # suite and null sets, seeds 0-2; page
     python -m benchmarks.n_clusters --report      # results/N_CLUSTERS.md from the records
+    python -m benchmarks.run --methods neuncut --protocols A B --datasets mnist \
+        --variant n_clusters=auto --results benchmarks/results/n_clusters_mnist.jsonl
 
 Methods, each choosing k itself (at most 20): ``neuncut-auto`` (``NeuNcut(n_clusters="auto")``,
 every other parameter at its default), ``hdbscan`` (scikit-learn's, its defaults),
 ``eigengap-spectral`` (the eigengap heuristic, then kNN spectral clustering) and
 ``silhouette-kmeans`` (the k-means of the best silhouette): :mod:`benchmarks.choose_k_peers`.
 
-* The development suite's 45 sets (:mod:`benchmarks.suite_data`), through the suite's runner
-  (a fresh process per run): ``benchmarks/results/n_clusters.jsonl``.
+* The development suite's sets (:mod:`benchmarks.suite_data`), a fresh process per run as
+  in the suite (:func:`benchmarks.suite_worker.fit_one`): ``results/n_clusters.jsonl``.
 * Sets without cluster structure, where the right answer is one cluster (a Gaussian blob in
-  2-D and 10-D, a uniform square): ``benchmarks/results/n_clusters_null.jsonl``.
-* ``--mnist`` (``--only-mnist``): MNIST with protocols A and B of :mod:`benchmarks.run` and
-  Fashion-MNIST with B (20 000 training rows of 70 000), ``NeuNcut(n_clusters="auto")``:
-  ``benchmarks/results/n_clusters_mnist.jsonl``.
+  2-D and 10-D, a uniform square): ``results/n_clusters_null.jsonl``.
+* MNIST with protocols A and B and Fashion-MNIST with B (20 000 training rows of 70 000),
+  ``NeuNcut(n_clusters="auto")``, run by the grid (:mod:`benchmarks.run`, the command
+  above; ``--datasets fashion-mnist --protocols B`` for Fashion):
+  ``results/n_clusters_mnist.jsonl``.
 
 Labels are read only to score: the true k, NCA / ARI of the labels found. The report takes
 the latest run of each key (``n_clusters`` of :data:`benchmarks.harness.records.KEYS`; MNIST:
@@ -24,9 +26,8 @@ the latest run of each key (``n_clusters`` of :data:`benchmarks.harness.records.
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
+import sys
 import time
 import warnings
 from collections import defaultdict
@@ -35,7 +36,10 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.harness.records import RESULTS_DIR, RecordWriter, latest, read_records
+from benchmarks.harness.environment import commit_of
+from benchmarks.harness.records import RESULTS_DIR, latest, read_records
+from benchmarks.harness.study import Axis, Study, main
+from benchmarks.suite import select_sets
 from benchmarks.suite_data import SETS
 from benchmarks.suite_worker import make_estimator
 
@@ -46,6 +50,7 @@ REPORT = RESULTS_DIR / "N_CLUSTERS.md"
 METHODS = ("neuncut-auto", "hdbscan", "eigengap-spectral", "silhouette-kmeans")
 WARNING = "NoClearStructureWarning"
 SEEDS = (0, 1, 2)
+NULL_SETS = ("gaussian-2d-1000", "gaussian-10d-2000", "uniform-2d-1000")
 
 
 def null_sets() -> dict[str, np.ndarray]:
@@ -56,39 +61,25 @@ def null_sets() -> dict[str, np.ndarray]:
             "uniform-2d-1000": rng.uniform(size=(1000, 2))}
 
 
-def run_null(seeds: tuple[int, ...], path: Path) -> None:
-    """Each method's number of clusters on :func:`null_sets`, one record per run."""
+def fit_one(dataset: str, seed: int, method: str, quick: bool, family: str,
+            data: str) -> dict[str, Any]:
+    """One run (a worker's call): on a suite set as the suite makes it; on a set without
+    structure, the number of clusters found and the warnings."""
+    if family != "null":
+        from benchmarks.suite_worker import fit_one as suite_fit
+
+        return suite_fit(dataset, seed, method, quick, family, None, data)
     import torch
-    from threadpoolctl import threadpool_limits
 
-    threadpool_limits(1)
     torch.set_num_threads(1)
-    records = RecordWriter(path)
-    for name, X in null_sets().items():
-        for seed in seeds:
-            for method in METHODS:
-                model = make_estimator(method, 1, seed, {})
-                t0 = time.perf_counter()
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always")
-                    labels = np.asarray(model.fit_predict(X.astype(np.float32)))
-                found = len(np.unique(labels[labels >= 0])) + bool((labels < 0).any())
-                line = {"dataset": name, "method": method, "seed": seed,
-                        "n_clusters_found": int(found), "fit_s": time.perf_counter() - t0,
-                        "warnings": sorted({w.category.__name__ for w in caught})}
-                print(json.dumps(line), flush=True)
-                records.write(line)
-
-
-def run_mnist(seeds: tuple[int, ...]) -> None:
-    """``NeuNcut(n_clusters="auto")`` on MNIST (protocols A and B) and Fashion-MNIST (B: its
-    scattering features of protocol A take long to compute and are not cached here)."""
-    from benchmarks import run
-
-    for protocols, dataset in ((("A", "B"), "mnist"), (("B",), "fashion-mnist")):
-        run.main(["--methods", "neuncut", "--protocols", *protocols, "--datasets", dataset,
-                  "--seeds", *map(str, seeds), "--variant", "n_clusters=auto",
-                  "--results", str(MNIST_RESULTS)])
+    model = make_estimator(method, 1, seed, {})
+    t0 = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        labels = np.asarray(model.fit_predict(null_sets()[dataset].astype(np.float32)))
+    found = len(np.unique(labels[labels >= 0])) + bool((labels < 0).any())
+    return {"n_clusters_found": int(found), "fit_s": time.perf_counter() - t0,
+            "warnings": sorted({w.category.__name__ for w in caught})}
 
 
 # ------------------------------------------------------------------------------------ report
@@ -191,47 +182,45 @@ def mnist_section(records: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def render() -> str:
-    records = read_records(RESULTS)
-    commits = sorted({r.get("commit", "?")[:7] for r in records})
+def render(folder: Path = RESULTS_DIR) -> str:
+    records = read_records(folder / RESULTS.name)
+    commits = sorted({(commit_of(r) or "?")[:7] for r in records})
     lines = ["# Choosing the number of clusters without labels", "",
              "Generated by `python -m benchmarks.n_clusters --report` from "
              "`benchmarks/results/n_clusters.jsonl`, `n_clusters_null.jsonl` and "
              f"`n_clusters_mnist.jsonl` (commits {', '.join(commits)}). Methods and protocol: "
              "the docstring of `benchmarks/n_clusters.py`.", ""]
     lines += suite_section(records) + [""]
-    lines += null_section(read_records(NULL_RESULTS)) + [""]
-    lines += mnist_section(read_records(MNIST_RESULTS))
+    lines += null_section(read_records(folder / NULL_RESULTS.name)) + [""]
+    lines += mnist_section(read_records(folder / MNIST_RESULTS.name))
     return "\n".join(lines).rstrip() + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.n_clusters",
-                                description=__doc__.split("\n")[0])
-    p.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
-    p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
-    p.add_argument("--skip-null", action="store_true", help="not the sets without structure")
-    p.add_argument("--datasets", nargs="+", default=None, help="suite sets (default: all)")
-    p.add_argument("--mnist", action="store_true", help="also MNIST and Fashion-MNIST")
-    p.add_argument("--only-mnist", action="store_true", help="only the --mnist runs")
-    p.add_argument("--report", action="store_true", help="only write N_CLUSTERS.md")
-    args = p.parse_args(argv)
-    if args.only_mnist:
-        run_mnist(tuple(args.seeds))
-    elif not args.report:
-        from benchmarks import suite
+def write_page(folder: Path = RESULTS_DIR) -> None:
+    """``folder/N_CLUSTERS.md`` from the three record files in ``folder``."""
+    (folder / REPORT.name).write_text(render(folder))
 
-        suite.main(["--methods", *args.methods, "--seeds", *map(str, args.seeds), "--results",
-                    str(RESULTS), "--skip-done",
-                    *(["--datasets", *args.datasets] if args.datasets else [])])
-        if not args.skip_null:
-            run_null(tuple(args.seeds), NULL_RESULTS)
-        if args.mnist:
-            run_mnist(tuple(args.seeds))
-    REPORT.write_text(render())
-    print(f"wrote {REPORT}")
-    return 0
 
+def _sets(tokens: list[str]) -> list[str]:
+    """Suite set names or families (:func:`benchmarks.suite.select_sets`) and null sets."""
+    return [t for t in tokens if t in NULL_SETS] + select_sets(
+        [t for t in tokens if t not in NULL_SETS])
+
+
+STUDY = Study(
+    name="n_clusters", module="benchmarks.n_clusters",
+    question="How well does n_clusters='auto' find k, against HDBSCAN, the eigengap and the "
+             "best silhouette of k-means?",
+    call="benchmarks.n_clusters:fit_one",
+    axes=(Axis("dataset", (*SETS, *NULL_SETS), "suite sets or families, or null sets",
+               expand=_sets),
+          Axis("seed", SEEDS, type=int), Axis("method", METHODS)),
+    records=RESULTS.name, more_records=(NULL_RESULTS.name, MNIST_RESULTS.name),
+    route=lambda r: NULL_RESULTS.name if r["family"] == "null" else RESULTS.name,
+    derive=lambda r: {"family": SETS[r["dataset"]].family if r["dataset"] in SETS else "null"},
+    prepare="benchmarks.suite_data:prepare_runs", report="benchmarks.n_clusters:write_page",
+    page=REPORT.name, quick={"dataset": ("iris", "gaussian-2d-1000"), "seed": (0,)},
+    show=lambda r: f"k {r['n_clusters_found']}")
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main(STUDY))

@@ -4,9 +4,10 @@
 ``NeuNcut(k, random_state=seed, hidden_layer_sizes=w)`` on 20 000-row versions of the
 development suite's shapes (2 or 3 features), a 20-cluster Gaussian mixture in 50-D, and
 20 000 MNIST and Fashion-MNIST images through PCA to 50 dimensions, one BLAS and torch thread,
-and appends one record per fit to ``benchmarks/results/network_width.jsonl`` (NCA, fit seconds,
-the fit's stage times). ``--report`` prints mean NCA and fit seconds per set and width (the
-latest run of each set, seed and width).
+one fresh process per fit, and appends one record per fit to
+``benchmarks/results/network_width.jsonl`` (NCA, fit seconds, the fit's stage times);
+``NETWORK_WIDTH.md`` gives mean NCA and fit seconds per set and width (the latest run of each
+set, seed and width).
 
 The development suite stops at 10 000 rows, where ``"auto"`` is (128, 128) anyway; above it
 the paper's (512, 512) was measured only on MNIST's 500 scattering features (where 128 units
@@ -16,20 +17,23 @@ only to score.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
 import warnings
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from benchmarks.harness.records import RESULTS_DIR, RecordWriter, latest, read_records
+from benchmarks.harness.records import RESULTS_DIR, latest, read_records
+from benchmarks.harness.study import Axis, Study, main
 
 RESULTS = RESULTS_DIR / "network_width.jsonl"
+SETS = ("blobs10-2d", "moons", "moons-noisy", "circles", "spirals", "anisotropic",
+        "unequal-variance", "grid", "chains", "chainlink-3d", "gmm-20x50d", "mnist-pca50",
+        "fashion-pca50")
 N_ROWS = 20_000
 
 
@@ -71,37 +75,24 @@ def sets() -> dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]]:
     }
 
 
-def fit_all(names: list[str], widths: list[tuple[int, ...]], seeds: list[int],
-            results: Path) -> None:
-    """Fit every set, seed and width; one record per fit to ``results``."""
+def fit_one(set: str, seed: int, width: list[int], quick: bool) -> dict[str, Any]:
+    """Fit ``NeuNcut(k, random_state=seed, hidden_layer_sizes=width)`` on ``set`` (a worker's
+    call; a 200-point fit first, so that imports and thread pools are not timed)."""
     import torch
-    from threadpoolctl import threadpool_limits
 
     import neuncut
-    from benchmarks.harness.environment import git_state
     from benchmarks.suite_scores import score
 
-    threadpool_limits(1)
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
     neuncut.NeuNcut(3, random_state=0).fit(np.random.default_rng(0).normal(size=(200, 2)))
-    loaders = sets()
-    commit = git_state().get("commit")
-    records = RecordWriter(results)
-    for name in names:
-        X, y = loaders[name]()
-        k = len(np.unique(y))
-        for seed in seeds:
-            for width in widths:
-                start = time.perf_counter()
-                model = neuncut.NeuNcut(k, random_state=seed, hidden_layer_sizes=width).fit(X)
-                row = {"set": name, "seed": seed, "width": list(width), "d": X.shape[1],
-                       "fit_s": round(time.perf_counter() - start, 2),
-                       **score(y, model.labels_),
-                       "timings": {s: round(t, 2) for s, t in model.timings_.items()},
-                       "commit": commit}
-                print(json.dumps(row), flush=True)
-                records.write(row)
+    X, y = sets()[set]()
+    start = time.perf_counter()
+    model = neuncut.NeuNcut(len(np.unique(y)), random_state=seed,
+                            hidden_layer_sizes=tuple(width)).fit(X)
+    return {"d": X.shape[1], "fit_s": round(time.perf_counter() - start, 2),
+            **score(y, model.labels_),
+            "timings": {s: round(t, 2) for s, t in model.timings_.items()}}
 
 
 def report(results: Path) -> str:
@@ -125,20 +116,29 @@ def report(results: Path) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sets", nargs="+", default=None, help="default: all")
-    parser.add_argument("--widths", nargs="+", default=["128x128", "512x512"])
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
-    parser.add_argument("--results", type=Path, default=RESULTS)
-    parser.add_argument("--report", action="store_true", help="print the table and stop")
-    args = parser.parse_args(argv)
-    if not args.report:
-        widths = [tuple(int(v) for v in w.split("x")) for w in args.widths]
-        fit_all(args.sets or list(sets()), widths, args.seeds, args.results)
-    print(report(args.results))
-    return 0
+def write_page(folder: Path = RESULTS_DIR) -> None:
+    """``folder/NETWORK_WIDTH.md`` from ``folder/network_width.jsonl``."""
+    (folder / "NETWORK_WIDTH.md").write_text(
+        "# Network width\n\nGenerated by `python -m benchmarks.network_width --report` from "
+        "`network_width.jsonl`: `NeuNcut(k, random_state=seed, hidden_layer_sizes=w)` on "
+        f"{N_ROWS} rows, mean NCA and fit seconds over the seeds per set and width.\n\n"
+        + report(folder / "network_width.jsonl") + "\n")
 
+
+def _width(text: str) -> tuple[int, ...]:
+    """``"128x128"`` -> ``(128, 128)``."""
+    return tuple(int(v) for v in text.split("x"))
+
+
+STUDY = Study(
+    name="network_width", module="benchmarks.network_width",
+    question="Do 128 units do as well as 512 on 20 000 rows of few features?",
+    call="benchmarks.network_width:fit_one",
+    axes=(Axis("set", SETS), Axis("seed", (0, 1), type=int),
+          Axis("width", ((128, 128), (512, 512)), type=_width)),
+    records="network_width.jsonl", report="benchmarks.network_width:write_page",
+    page="NETWORK_WIDTH.md", quick={"set": ("moons",), "seed": (0,), "width": ((16,),)},
+    show=lambda r: f"NCA {r['nca']:.3f} fit {r['fit_s']} s")
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(STUDY))

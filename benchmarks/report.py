@@ -1,6 +1,5 @@
-"""Turn the result lines into ``benchmarks/results/RESULTS.md`` and ``results.png`` beside it.
-
-``python -m benchmarks.report [--results FILE] [--out FILE.md] [--plot FILE.png]``
+"""The page of a grid-style study (:mod:`benchmarks.run`, :mod:`benchmarks.representation`):
+``RESULTS.md`` and ``results.png`` from ``results.jsonl`` (:func:`write_page`).
 
 One table per (protocol, data set, quick or full): mean +- std over seeds of each method's
 ACC/NMI/ARI on all rows and on the rows it never trained on, fit and predict seconds, peak
@@ -11,10 +10,7 @@ counts (the key ``run`` of :data:`benchmarks.harness.records.KEYS`).
 
 from __future__ import annotations
 
-import argparse
-import shlex
 import statistics
-import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -242,7 +238,7 @@ def ablation_section(lines: list[dict[str, Any]]) -> list[str]:
 
 
 def render(lines: list[dict[str, Any]], *, title: str = "Benchmark results",
-           command: str = "python -m benchmarks.report",
+           command: str = "python -m benchmarks.run --report",
            source: str = "benchmarks/results/results.jsonl") -> str:
     """The whole RESULTS.md text: ``title``, the ``command`` that wrote it and the ``source``
     of its lines."""
@@ -302,26 +298,13 @@ def plot(lines: list[dict[str, Any]], path: Path) -> None:
     plt.close(fig)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Write the markdown report and the plot from the results file."""
-    p = argparse.ArgumentParser(
-        prog="python -m benchmarks.report", description=__doc__.split("\n")[0]
-    )
-    p.add_argument("--results", type=Path, default=RESULTS_DIR / "results.jsonl")
-    p.add_argument("--out", type=Path, default=RESULTS_DIR / "RESULTS.md")
-    p.add_argument("--plot", type=Path, default=RESULTS_DIR / "results.png")
-    p.add_argument("--title", default="Benchmark results", help="the page's heading")
-    args = p.parse_args(argv)
-    lines = read_lines(args.results)
-    command = "python -m benchmarks.report " + shlex.join(
-        argv if argv is not None else sys.argv[1:])
-    text = render(lines, title=args.title, command=command.strip(),
-                  source=repo_relative(args.results))
-    args.out.write_text(text, encoding="utf-8")
-    plot(lines, args.plot)
-    print(f"wrote {args.out} and {args.plot} from {len(lines)} runs")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def write_page(folder: Path = RESULTS_DIR, records: str = "results.jsonl",
+               page: str = "RESULTS.md", figure: str = "results.png",
+               title: str = "Benchmark results", command: str = "python -m benchmarks.run") -> None:
+    """``folder/page`` and ``folder/figure`` from ``folder/records`` (a grid-style study's
+    page; ``command --report`` is what the page says wrote it)."""
+    lines = read_lines(folder / records)
+    text = render(lines, title=title, command=f"{command} --report",
+                  source=repo_relative(folder / records))
+    (folder / page).write_text(text, encoding="utf-8")
+    plot(lines, folder / figure)

@@ -4,8 +4,8 @@
     python -m benchmarks.scale --quick              # a smoke test (N = 2e3, 1e4; seconds)
     python -m benchmarks.scale --report             # SCALE.md and scale.png from the records
 
-Data sets (written chunk by chunk to ``.npy`` files in a temporary folder, or ``--data-dir``;
-never held in memory):
+Data sets (written chunk by chunk to ``.npy`` files by a process of their own, in a temporary
+folder or ``--data-dir``, removed after the run; never held in memory):
 
 ``gmm``
     20 Gaussian clusters in 50 dimensions (centres N(0, 1.5^2 I), unit-variance noise).
@@ -26,10 +26,9 @@ run's commit).
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -39,7 +38,8 @@ from typing import Any
 import numpy as np
 
 from benchmarks.harness.process import run_call
-from benchmarks.harness.records import RESULTS_DIR, RecordWriter, latest, read_records
+from benchmarks.harness.records import RESULTS_DIR, latest, read_records
+from benchmarks.harness.study import Axis, Param, Study, main
 
 TRAIN_SIZE = 20_000
 CHUNK = 1_000_000
@@ -63,8 +63,9 @@ def _rings_chunk(rng: np.random.Generator, n: int, _: np.ndarray
     return np.c_[radius * np.cos(angle), radius * np.sin(angle)].astype(np.float32), y
 
 
-def write_dataset(name: str, n: int, folder: Path, seed: int) -> tuple[Path, Path]:
+def write_dataset(name: str, n: int, folder: str | Path, seed: int) -> dict[str, Any]:
     """Write ``X.npy`` (float32) and ``y.npy`` (int8) of ``n`` points, a chunk at a time."""
+    folder = Path(folder)
     spec = DATASETS[name]
     rng = np.random.default_rng(seed)
     centers = rng.normal(scale=1.5, size=(spec["n_clusters"], spec["n_features"]))
@@ -78,7 +79,7 @@ def write_dataset(name: str, n: int, folder: Path, seed: int) -> tuple[Path, Pat
     X.flush()
     y.flush()
     del X, y
-    return x_path, y_path
+    return {}
 
 
 # ------------------------------------------------------------------------- one run
@@ -112,10 +113,20 @@ class MemorySampler(threading.Thread):
         self.hwm = max(self.hwm, self._status().get("VmHWM", 0.0))
 
 
-def measure(name: str, n: int, folder: str, seed: int, quick: bool) -> dict[str, Any]:
-    """:func:`run_one` in a worker process of the harness: its measurements under
-    ``"result"``, apart from the worker's own fields."""
-    return {"result": run_one(name, n, Path(folder), seed, quick)}
+def measure(dataset: str, n: int, seed: int, quick: bool, data_dir: str | None
+            ) -> dict[str, Any]:
+    """One run (a worker's call): the data written by a process of their own (so that this
+    process's memory is the fit's), then :func:`run_one`; the data are removed after."""
+    folder = Path(tempfile.mkdtemp(prefix=f"{dataset}-{n}-", dir=data_dir))
+    try:
+        answer = run_call("benchmarks.scale:write_dataset",
+                          {"name": dataset, "n": n, "folder": str(folder), "seed": seed},
+                          timeout=None)
+        if answer["status"] != "ok":
+            raise RuntimeError(f"writing the data failed: {answer['error']}")
+        return run_one(dataset, n, folder, seed, quick)
+    finally:
+        shutil.rmtree(folder)
 
 
 def run_one(name: str, n: int, folder: Path, seed: int, quick: bool) -> dict[str, Any]:
@@ -145,9 +156,9 @@ def run_one(name: str, n: int, folder: Path, seed: int, quick: bool) -> dict[str
     y = np.load(folder / "y.npy", mmap_mode="r")
     scores = evaluate(np.asarray(y), model.labels_)
     return {
-        "dataset": name, "n": n, "seed": seed, "quick": quick, "train_size": train_size,
+        "train_size": train_size,
         "n_features": DATASETS[name]["n_features"], "n_clusters": model.n_clusters,
-        "wall_s": round(wall, 2), "init_s": round(model.timings_["init"], 2),
+        "fit_label_s": round(wall, 2), "init_s": round(model.timings_["init"], 2),
         "train_s": round(model.timings_["train"], 2), "label_s": round(model.timings_["label"], 2),
         "label_rows_per_s": round(n / model.timings_["label"]),
         "peak_anon_gb": round(sampler.peak_anon, 3), "peak_rss_gb": round(sampler.hwm, 3),
@@ -169,7 +180,7 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
     for name in sorted({r["dataset"] for r in results}):
         rows = sorted((r for r in results if r["dataset"] == name), key=lambda r: r["n"])
         n = np.array([r["n"] for r in rows], dtype=float)
-        ax_t.loglog(n, [r["wall_s"] for r in rows], "o-", label=f"{name}: fit + label")
+        ax_t.loglog(n, [r["fit_label_s"] for r in rows], "o-", label=f"{name}: fit + label")
         ax_t.loglog(n, [r["label_s"] for r in rows], "s--", label=f"{name}: label")
         ax_m.semilogx(n, [r["peak_anon_gb"] for r in rows], "o-", label=f"{name}: RssAnon")
         ax_m.semilogx(n, [r["peak_rss_gb"] for r in rows], "s--", label=f"{name}: VmHWM")
@@ -184,23 +195,23 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
 
 
 def report(results: list[dict[str, Any]], context: dict[str, Any]) -> str:
-    from benchmarks.harness.environment import describe_machine
+    from benchmarks.harness.environment import commit_of, describe_machine
 
     head = ("| data set | N | fit + label (s) | warm start (s) | Ncut training (s) | labelling (s)"
             " | labelling rows/s | peak RssAnon (GiB) | peak VmHWM (GiB) | input (GiB) | ACC "
             "| NMI |\n" + "| --- " * 12 + "|")
     rows = "\n".join(
         f"| {r['dataset']} ({r['n_clusters']} clusters, {r['n_features']}-D) | {r['n']:.0e} |"
-        f" {r['wall_s']} | {r['init_s']} | {r['train_s']} | {r['label_s']} |"
+        f" {r['fit_label_s']} | {r['init_s']} | {r['train_s']} | {r['label_s']} |"
         f" {r['label_rows_per_s']:,} | {r['peak_anon_gb']} | {r['peak_rss_gb']} |"
         f" {r['input_gb']} | {r['acc']} | {r['nmi']} |"
         for r in results
     )
-    git = context["git"]
+    git = context.get("git") or {}
     return f"""# Scale: train on 20 000 points, label up to 10^7
 
-`python -m benchmarks.scale` (commit {str(git['commit'])[:10]}{
-        ' + local changes' if git['dirty'] else ''}) on {describe_machine(context['machine'])}.
+`python -m benchmarks.scale` (commit {str(commit_of(context))[:10]}{
+        ' + local changes' if git.get('dirty') else ''}) on {describe_machine(context['machine'])}.
 Every run is a fresh process fitting `NeuNcut(n_clusters=k, train_size=20000)` (all other
 parameters default) on the path of a `.npy` file; see the module docstring for the data and
 the memory measures.
@@ -212,69 +223,29 @@ the memory measures.
 """
 
 
-def write_page(folder: Path) -> None:
+def write_page(folder: Path = RESULTS_DIR) -> None:
     """``folder/SCALE.md`` and ``folder/scale.png`` from the records ``folder/scale.jsonl``."""
     records = read_records(folder / "scale.jsonl")
-    runs = list(latest(records, "scale").values())
+    runs = [r for r in latest(records, "scale").values() if r.get("status", "ok") == "ok"]
     (folder / "SCALE.md").write_text(report(runs, context=records[-1]))
     plot(runs, folder / "scale.png")
 
 
-def _run_in_worker(name: str, n: int, data_dir: Path, seed: int, quick: bool
-                   ) -> dict[str, Any]:
-    """Write the data set to ``data_dir``, run it in a fresh process, remove the data."""
-    folder = data_dir / f"{name}-{n}"
-    folder.mkdir(parents=True, exist_ok=True)
-    write_dataset(name, n, folder, seed)
-    answer = run_call("benchmarks.scale:measure", {"name": name, "n": n, "folder": str(folder),
-                                                   "seed": seed, "quick": quick}, timeout=None)
-    shutil.rmtree(folder)
-    if answer["status"] != "ok":
-        raise RuntimeError(f"{name} N={n} failed: {answer['error']}\n"
-                           f"{answer.get('traceback', '')}")
-    result = answer["result"]
-    print(f"{name} N={n:.0e}: {result['wall_s']} s (label {result['label_s']} s), "
-          f"RssAnon {result['peak_anon_gb']} GiB, ACC {result['acc']}, "
-          f"NMI {result['nmi']}", flush=True)
-    return result
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
-    parser.add_argument("--sizes", nargs="+", type=float, default=[1e5, 1e6, 1e7])
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true",
-                        help="N = 2e3 and 1e4, a small model, the spectral warm start")
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="folder for the data files, each removed after its run (default: "
-                             "a temporary folder, itself removed at the end)")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="folder for SCALE.md, scale.png, scale.jsonl (default "
-                             "benchmarks/results/, or nothing with --quick)")
-    parser.add_argument("--report", action="store_true",
-                        help="only rewrite SCALE.md and scale.png from the records in --out")
-    args = parser.parse_args(argv)
-    if args.report:
-        write_page(args.out or RESULTS_DIR)
-        return 0
-    from benchmarks.harness.environment import git_state, library_versions, machine_info
-
-    sizes = [2_000, 10_000] if args.quick else [int(s) for s in args.sizes]
-    context = {"git": git_state(), "machine": machine_info(), "versions": library_versions()}
-    with contextlib.ExitStack() as stack:
-        data_dir = args.data_dir or Path(
-            stack.enter_context(tempfile.TemporaryDirectory(prefix="neuncut-scale-")))
-        results = [_run_in_worker(name, n, data_dir, args.seed, args.quick)
-                   for name in args.datasets for n in sizes]
-    out = args.out if args.out is not None else (None if args.quick else RESULTS_DIR)
-    if out is not None:
-        records = RecordWriter(out / "scale.jsonl")
-        for result in results:
-            records.write({**result, **context})
-        write_page(out)
-    return 0
-
+STUDY = Study(
+    name="scale", module="benchmarks.scale",
+    question="Training on 20 000 rows and labelling 10^5 to 10^7 read from a .npy file: "
+             "time, memory and quality",
+    call="benchmarks.scale:measure",
+    axes=(Axis("dataset", tuple(DATASETS)),
+          Axis("n", (100_000, 1_000_000, 10_000_000), flag="--sizes",
+               type=lambda t: int(float(t))),
+          Axis("seed", (0,), type=int)),
+    params=(Param("data_dir", None, "folder for the data files (default: a temporary one)",
+                  type=str),),
+    records="scale.jsonl", report="benchmarks.scale:write_page", page="SCALE.md",
+    plot="scale.png", timeout=None, threads=None, quick={"n": (2_000, 10_000)},
+    show=lambda r: (f"{r['fit_label_s']} s (label {r['label_s']} s), RssAnon "
+                    f"{r['peak_anon_gb']} GiB, ACC {r['acc']}, NMI {r['nmi']}"))
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main(STUDY))

@@ -1,7 +1,7 @@
 """Clustering quality on synthetic shapes: a default NeuNcut against kNN spectral clustering.
 
     python -m benchmarks.shapes                # 8 shape sets x seeds 0, 1, 2 (~5 min)
-    python -m benchmarks.shapes --seeds 5      # seeds 0..4
+    python -m benchmarks.shapes --seeds 3 4    # two more seeds
     python -m benchmarks.shapes --quick        # a smoke test: 600 points, seed 0 (~45 s)
     python -m benchmarks.shapes --report       # rewrite SHAPES.md from the records
 
@@ -27,8 +27,8 @@ the benchmark seed is the generator's seed):
 ``imbalanced``
     3 unit-variance blobs of sizes 1 : 10 : 10 (200, 2 000, 2 000 points).
 
-For each data set and seed, in this one process (one warm-up fit of each method first, so
-that no timing pays for imports):
+For each data set and seed, in a fresh process per run (one warm-up fit of the method first,
+so that no timing pays for imports):
 
 * ``spectral``: ``sklearn.cluster.SpectralClustering(n_clusters=k,
   affinity="nearest_neighbors", n_neighbors=10, assign_labels="kmeans", random_state=seed)``;
@@ -37,7 +37,7 @@ that no timing pays for imports):
 
 Both fit on all points, with one torch and BLAS thread (``--threads``): the data are small,
 and on the shared 2-core machine two threads made a 600-point NeuNcut fit take minutes instead
-of 6 s whenever another process held a core (the same reason as in ``conftest.py``). The
+of 6 s whenever another process held a core (decisions D17, D18). The
 labels are read only by ``adjusted_rand_score``. Appends one record per run to
 ``benchmarks/results/shapes.jsonl`` and writes ``SHAPES.md`` beside it from the latest run of
 each data set, method and seed (its header names the newest run's command and commit): ARI
@@ -47,8 +47,6 @@ ARI is >= 0.99 wherever spectral clustering's is, and never more than 0.01 below
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 import os
 import sys
 import time
@@ -61,7 +59,8 @@ from typing import Any
 import numpy as np
 from sklearn.datasets import make_blobs, make_circles, make_moons
 
-from benchmarks.harness.records import RESULTS_DIR, RecordWriter, latest, read_records
+from benchmarks.harness.records import RESULTS_DIR, latest, read_records
+from benchmarks.harness.study import Axis, Study, main
 
 #: ARI that counts as solved, and the largest shortfall of NeuNcut tolerated against spectral.
 SOLVED, TOLERANCE = 0.99, 0.01
@@ -188,14 +187,19 @@ def make_model(method: str, n_clusters: int, seed: int) -> Any:
     return NeuNcut(n_clusters=n_clusters, random_state=seed)
 
 
-def run_one(name: str, method: str, seed: int, n_samples: int) -> dict[str, Any]:
-    """Fit ``method`` on shape ``name`` drawn with ``seed``; ARI, time and warnings."""
+def fit_one(dataset: str, seed: int, method: str, quick: bool) -> dict[str, Any]:
+    """Fit ``method`` on shape ``dataset`` drawn with ``seed`` (600 points if ``quick``), after
+    a warm-up fit; ARI, time and warnings (a worker's call)."""
+    import torch
     from sklearn.metrics import adjusted_rand_score
 
-    shape = SHAPES[name]
-    X, y = shape.make(n_samples, seed)
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS") or 1))
+    with warnings.catch_warnings():  # imports and thread pools, untimed
+        warnings.simplefilter("ignore")
+        make_model(method, 2, 0).fit(moons(200, 0)[0])
+    shape = SHAPES[dataset]
+    X, y = shape.make(600 if quick else shape.n_samples, seed)
     model = make_model(method, shape.n_clusters, seed)
-    load_before = os.getloadavg()[0]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         t0 = time.perf_counter()
@@ -205,24 +209,12 @@ def run_one(name: str, method: str, seed: int, n_samples: int) -> dict[str, Any]
     params = {k: v if isinstance(v, (int, float, str, bool, type(None))) else repr(v)
               for k, v in model.get_params().items()}
     return {
-        "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "dataset": name, "method": method, "seed": seed, "n_samples": len(X),
-        "n_features": X.shape[1], "n_clusters": shape.n_clusters,
+        "n_samples": len(X), "n_features": X.shape[1], "n_clusters": shape.n_clusters,
         "n_clusters_found": len(np.unique(labels)),
         "ari": round(float(adjusted_rand_score(y, labels)), 4), "fit_s": round(fit_s, 2),
-        "loadavg_before": load_before, "loadavg_after": os.getloadavg()[0],
         "warnings": sorted({f"{w.category.__name__}: {str(w.message)[:200]}" for w in caught}),
         "params": params,
     }
-
-
-def warm_up() -> None:
-    """One tiny fit of each method, so that imports and thread pools are not timed."""
-    X, _ = moons(200, 0)
-    for method in METHODS:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            make_model(method, 2, 0).fit(X)
 
 
 # ------------------------------------------------------------------------------ report
@@ -263,7 +255,7 @@ def _pm(value: tuple[float, float], digits: int = 3) -> str:
 
 def report(results: list[dict[str, Any]], context: dict[str, Any]) -> str:
     """SHAPES.md: one row per data set, the verdict, per-seed ARIs and fit times."""
-    from benchmarks.harness.environment import describe_machine
+    from benchmarks.harness.environment import describe_machine, threads_of
 
     rows = summarize(results)
     head = ("| data set | N | k | spectral ARI | NeuNcut ARI | NeuNcut − spectral (worst seed) "
@@ -295,7 +287,7 @@ def report(results: list[dict[str, Any]], context: dict[str, Any]) -> str:
     return f"""# Synthetic shapes: NeuNcut defaults against kNN spectral clustering
 
 `{context['command']}` (commit {str(git['commit'])[:10]}{dirty}), seeds {
-        ', '.join(map(str, seeds))}, {context['threads']} torch/BLAS thread(s), on
+        ', '.join(map(str, seeds))}, {threads_of(context)} torch/BLAS thread(s), on
 {describe_machine(context['machine'])}; 1-minute load average {min(loads):.1f}–{
         max(loads):.1f} during the runs{busy}. The data sets are described in the module
 docstring of `benchmarks/shapes.py`.
@@ -327,69 +319,22 @@ Every run:
 """
 
 
-def write_page(folder: Path) -> None:
+def write_page(folder: Path = RESULTS_DIR) -> None:
     """``folder/SHAPES.md`` from the records ``folder/shapes.jsonl``."""
     records = read_records(folder / "shapes.jsonl")
     runs = list(latest(records, "shapes").values())
     (folder / "SHAPES.md").write_text(report(runs, context=records[-1]))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="+", default=list(SHAPES), choices=list(SHAPES))
-    parser.add_argument("--seeds", type=int, default=3, help="seeds 0 .. N-1 (default 3)")
-    parser.add_argument("--quick", action="store_true",
-                        help="600 points per data set, seed 0; nothing written unless --out")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="folder for SHAPES.md and shapes.jsonl (default "
-                             "benchmarks/results/, or nothing with --quick)")
-    parser.add_argument("--report", action="store_true",
-                        help="only rewrite SHAPES.md from the records in the --out folder")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch and BLAS threads (default 1, see the module docstring)")
-    args = parser.parse_args(argv)
-    if args.report:
-        write_page(args.out or RESULTS_DIR)
-        return 0
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    from benchmarks.harness.environment import (
-        git_state,
-        library_versions,
-        machine_info,
-        recorded_command,
-    )
-
-    torch.set_num_threads(args.threads)
-    threadpool_limits(limits=args.threads)
-    argv_used = sys.argv[1:] if argv is None else argv
-    context = {"command": recorded_command("benchmarks.shapes", argv_used),
-               "git": git_state(), "machine": machine_info(), "versions": library_versions(),
-               "threads": args.threads}
-    seeds = [0] if args.quick else list(range(args.seeds))
-    warm_up()
-    results = []
-    for name in args.datasets:
-        n_samples = 600 if args.quick else SHAPES[name].n_samples
-        for seed in seeds:
-            for method in METHODS:
-                result = run_one(name, method, seed, n_samples)
-                results.append(result)
-                print(f"{name} seed {seed} {method}: ARI {result['ari']:.4f}, "
-                      f"{result['fit_s']} s", flush=True)
-    for row in summarize(results):
-        print(f"{row['dataset']}: spectral {_pm(row['spectral_ari'])}, neuncut "
-              f"{_pm(row['neuncut_ari'])}, target "
-              f"{'holds' if not row['failed_seeds'] else 'fails'}")
-    out = args.out if args.out is not None else (None if args.quick else RESULTS_DIR)
-    if out is not None:
-        records = RecordWriter(out / "shapes.jsonl")
-        for result in results:
-            records.write({**result, "quick": args.quick, **context})
-        write_page(out)
-    return 0
-
+STUDY = Study(
+    name="shapes", module="benchmarks.shapes",
+    question="Does the default match kNN spectral clustering on 8 shapes?",
+    call="benchmarks.shapes:fit_one",
+    axes=(Axis("dataset", tuple(SHAPES)), Axis("seed", (0, 1, 2), type=int),
+          Axis("method", METHODS)),
+    records="shapes.jsonl", report="benchmarks.shapes:write_page", page="SHAPES.md",
+    quick={"seed": (0,)}, timeout=1800.0,
+    show=lambda r: f"ARI {r['ari']:.4f}, {r['fit_s']} s")
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main(STUDY))

@@ -285,3 +285,8 @@ def prepare(folder: str | Path, names: list[str]) -> dict[str, Any]:
         k = len(np.unique(y[y != -1]))
         (out / f"{name}.json").write_text(json.dumps({"n": len(X), "d": X.shape[1], "k": k}))
     return {}
+
+
+def prepare_runs(folder: str | Path, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """:func:`prepare` for the suite's sets among ``runs`` (the harness's ``prepare``)."""
+    return prepare(folder, sorted({run["dataset"] for run in runs} & set(SETS)))

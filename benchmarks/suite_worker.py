@@ -1,18 +1,18 @@
-"""One run of the suite: :func:`execute`, called in a fresh process of the harness's worker.
+"""One run of the suite: :func:`fit_one`, called in a fresh process of the harness's worker.
 
-The request holds ``method``, ``dataset``, ``seed``, ``data`` (the ``.npz`` written by
-:mod:`benchmarks.suite_data`) and ``neuncut_params`` (extra parameters, only for ``--quick``).
-:func:`execute` fits the method on all points with ``fit_predict``, times it and scores the
-labels (:mod:`benchmarks.suite_scores`). Of neuncut it uses only ``from neuncut import
-NeuNcut``.
+It reads the set that :func:`benchmarks.suite_data.prepare_runs` wrote into the folder
+``data``, fits the method on all points with ``fit_predict``, times it and scores the labels
+(:mod:`benchmarks.suite_scores`). Of neuncut it uses only ``from neuncut import NeuNcut``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -74,18 +74,21 @@ def _neuncut_state(model: Any) -> dict[str, Any]:
     return state
 
 
-def execute(request: dict[str, Any]) -> dict[str, Any]:
-    """Load the data, fit the method, score it: the result fields of the record."""
-    data = np.load(request["data"])
-    X, y = data["X"], data["y"]
+def fit_one(dataset: str, seed: int, method: str, quick: bool, family: str,
+            neuncut_params: dict[str, Any] | None, data: str) -> dict[str, Any]:
+    """Load the set, fit the method, score it: the result fields of the record."""
+    folder = Path(data)
+    if (folder / f"{dataset}.error").exists():
+        raise RuntimeError("data set not available: " + (folder / f"{dataset}.error").read_text())
+    arrays = np.load(folder / f"{dataset}.npz")
+    X, y = arrays["X"], arrays["y"]
     k = int(len(np.unique(y[y != NOT_SCORED])))
-    method, seed = request["method"], int(request["seed"])
-    out: dict[str, Any] = {"n": int(X.shape[0]), "d": int(X.shape[1]), "k": k}
+    out: dict[str, Any] = json.loads((folder / f"{dataset}.json").read_text())
     if method.startswith("neuncut"):
         out["torch_threads"] = _limit_torch_threads()
     params = {n: tuple(v) if isinstance(v, list) else v  # JSON has no tuples
-              for n, v in (request.get("neuncut_params") or {}).items()}
-    model = make_estimator(method, k, seed, params)
+              for n, v in (neuncut_params or {}).items()}
+    model = make_estimator(method, k, int(seed), params)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         t0 = time.perf_counter()

@@ -12,15 +12,15 @@
    ``BLOCKS``; the fastest block size is the roofline.
 
 Timings alternate predict and roofline ``--repeats`` times and keep the best of each, so a
-burst of load from elsewhere slows both alike. Appends one record to
-``benchmarks/results/throughput.jsonl`` and writes ``THROUGHPUT.md`` beside it.
+burst of load from elsewhere slows both alike. One fresh process, every core; appends one
+record to ``benchmarks/results/throughput.jsonl`` and writes ``THROUGHPUT.md`` beside it.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import resource
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -28,13 +28,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from benchmarks.harness.environment import (
-    describe_machine,
-    git_state,
-    library_versions,
-    machine_info,
-)
-from benchmarks.harness.records import RESULTS_DIR, RecordWriter, latest, read_records
+from benchmarks.harness.environment import commit_of, describe_machine
+from benchmarks.harness.records import RESULTS_DIR, latest, read_records
+from benchmarks.harness.study import Axis, Param, Study, main
 from neuncut import NeuNcut
 
 BLOCKS = (1024, 2048, 4096, 8192, 16384)
@@ -112,8 +108,8 @@ def report(result: dict[str, Any]) -> str:
     rows = "\n".join(f"| {b} | {r:,} |" for b, r in result["roofline_by_block"].items())
     return f"""# Labelling throughput
 
-`python -m benchmarks.throughput` (commit {result['git']['commit'][:10]}{
-        ' + local changes' if result['git']['dirty'] else ''}), on {
+`python -m benchmarks.throughput` (commit {str(commit_of(result))[:10]}{
+        ' + local changes' if (result.get('git') or {}).get('dirty') else ''}), on {
         describe_machine(result['machine'])}, {result['torch_threads']} torch threads.
 
 A default `NeuNcut(n_clusters={result['n_clusters']})` (hidden layers {
@@ -143,47 +139,33 @@ standardization into the first layer (`neuncut._network.folded_layers`), runs fu
 """
 
 
-def write_page(folder: Path) -> None:
+def write_page(folder: Path = RESULTS_DIR) -> None:
     """``folder/THROUGHPUT.md`` from the latest record of ``folder/throughput.jsonl``."""
     (result,) = latest(read_records(folder / "throughput.jsonl"), "throughput").values()
     (folder / "THROUGHPUT.md").write_text(report(result))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-points", type=int, default=1_000_000)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true",
-                        help="20 000 points, a tiny fit; nothing written unless --out")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="folder for THROUGHPUT.md and throughput.jsonl "
-                             "(default benchmarks/results/, or nothing with --quick)")
-    parser.add_argument("--report", action="store_true",
-                        help="only rewrite THROUGHPUT.md from the records in --out")
-    args = parser.parse_args(argv)
-    if args.report:
-        write_page(args.out or RESULTS_DIR)
-        return 0
-    # One thread for the smoke test (see benchmarks/scale.py).
-    torch.set_num_threads(1 if args.quick else os.cpu_count() or 1)
-    fit_params: dict[str, Any] = {}
-    n_points, fit_size = args.n_points, 20_000
-    if args.quick:
-        n_points, fit_size = 20_000, 2_000
-        # quick: a smoke test of the measurement; no warm start to pay for.
-        fit_params = {"max_epochs": 1, "init": "random", "penalty": 10.0}
-    result = measure(n_points, 500, 10, fit_size, args.repeats, args.seed, fit_params)
-    result.update(git=git_state(), machine=machine_info(), versions=library_versions())
-    print(f"predict {result['predict_rows_per_s']:,} rows/s, roofline "
-          f"{result['roofline_rows_per_s']:,} rows/s (block {result['roofline_block']}), "
-          f"ratio {result['ratio']}")
-    out = args.out if args.out is not None else (None if args.quick else RESULTS_DIR)
-    if out is not None:
-        RecordWriter(out / "throughput.jsonl").write(result)
-        write_page(out)
-    return 0
+def run_one(n_points: int, seed: int, repeats: int, quick: bool) -> dict[str, Any]:
+    """:func:`measure` at the defaults (a worker's call); ``quick``: 2 000 points fitted by a
+    tiny network with no warm start to pay for, one thread."""
+    torch.set_num_threads(1 if quick else os.cpu_count() or 1)
+    fit_params: dict[str, Any] = ({"max_epochs": 1, "init": "random", "penalty": 10.0}
+                                  if quick else {})
+    return measure(n_points, 500, 10, 2_000 if quick else 20_000, repeats, seed, fit_params)
 
+
+STUDY = Study(
+    name="throughput", module="benchmarks.throughput",
+    question="How near does predict come to its network's bare matrix products?",
+    call="benchmarks.throughput:run_one",
+    axes=(Axis("n_points", (1_000_000,), flag="--n-points", type=int),
+          Axis("seed", (0,), type=int)),
+    params=(Param("repeats", 3, "alternating repeats of predict and the roofline"),),
+    records="throughput.jsonl", report="benchmarks.throughput:write_page",
+    page="THROUGHPUT.md", timeout=None, threads=None, quick={"n_points": (20_000,)},
+    show=lambda r: (f"predict {r['predict_rows_per_s']:,} rows/s, roofline "
+                    f"{r['roofline_rows_per_s']:,} rows/s (block {r['roofline_block']}), "
+                    f"ratio {r['ratio']}"))
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main(STUDY))

@@ -1,7 +1,7 @@
 """The warm start's candidates and the rules that choose between them, on labelled sets.
 
     python -m benchmarks.warm_start_candidates                # suite + held-out, seeds 0-2
-    python -m benchmarks.warm_start_candidates --sets held-out --seeds 0
+    python -m benchmarks.warm_start_candidates --sets held-out --seeds 0   # a group, a seed
     python -m benchmarks.warm_start_candidates --report       # results/WARM_START.md
 
 For each set and seed the library's own candidates are computed on the whole set, exactly as
@@ -20,13 +20,13 @@ each candidate alone, the lowest core cut, and the best candidate of each run, w
 the labels (what a perfect label-free rule could reach with these candidates). It lists the
 runs where the default's choice is more than 0.05 below that best.
 
-Each set runs its seeds in a fresh worker process of the harness, one thread. Records:
+Each (set, seed) runs in a fresh worker process of the harness, one thread; a set above
+5 000 points is left out (its run fails, saying so). Records:
 ``benchmarks/results/warm_start_candidates.jsonl``; page ``WARM_START.md``.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections import defaultdict
@@ -35,9 +35,10 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.harness.environment import git_state, machine_info, recorded_command
-from benchmarks.harness.process import run_call, thread_env
-from benchmarks.harness.records import RESULTS_DIR, RecordWriter, latest, read_records
+from benchmarks.harness.records import RESULTS_DIR, latest, read_records
+from benchmarks.harness.study import Axis, Study, main
+from benchmarks.held_out import STUDY as HELD_OUT
+from benchmarks.suite_data import SETS
 
 RESULTS = RESULTS_DIR / "warm_start_candidates.jsonl"
 PAGE = RESULTS_DIR / "WARM_START.md"
@@ -74,8 +75,8 @@ def _core_cut(W: Any, labels: np.ndarray, k: int) -> float:
     return normalized_cut(W, labels, k) + k - np.unique(labels[degree > 0]).size
 
 
-def candidates_of(family: str, name: str, seeds: list[int]) -> dict[str, Any]:
-    """Every candidate of the set for each seed, with its NCA and cuts (a worker's call)."""
+def candidates_of(family: str, set: str, seed: int, quick: bool) -> dict[str, Any]:
+    """Every candidate of the set for the seed, with its NCA and cuts (a worker's call)."""
     import scipy.sparse as sp
     import torch
 
@@ -84,26 +85,23 @@ def candidates_of(family: str, name: str, seeds: list[int]) -> dict[str, Any]:
     from neuncut.affinity import knn_search, self_tuning_knn_graph
 
     torch.set_num_threads(1)
-    X, y = _load(family, name)
+    X, y = _load(family, set)
     if len(X) > MAX_POINTS:
-        return {"runs": [], "skipped": f"{len(X)} points"}
+        raise ValueError(f"left out: {len(X)} points, above {MAX_POINTS}")
     scored = y >= 0
-    k = len(set(y[scored].tolist()))
+    k = len(np.unique(y[scored]))
     neighbors = knn_search(X, N_NEIGHBORS)
     W = sp.csr_matrix(self_tuning_knn_graph(X, N_NEIGHBORS, neighbors=neighbors))
     reach = np.asarray(neighbors[0])[:, -1]
     core = reach <= np.quantile(reach, CORE)
-    runs = []
-    for seed in seeds:
-        t0 = time.perf_counter()
-        found, ncuts = candidate_partitions(X, k, N_NEIGHBORS, np.random.default_rng(seed))
-        run = {"family": family, "set": name, "seed": seed, "n": len(X), "k": k,
-               "seconds": round(time.perf_counter() - t0, 2), "chosen": lowest_cut(ncuts)}
-        for c, labels in found.items():
-            run[c] = {"nca": normalized_clustering_accuracy(y[scored], labels[scored]),
-                      "cut": ncuts[c], "core_cut": _core_cut(W[core][:, core], labels[core], k)}
-        runs.append(run)
-    return {"runs": runs}
+    t0 = time.perf_counter()
+    found, ncuts = candidate_partitions(X, k, N_NEIGHBORS, np.random.default_rng(seed))
+    run = {"n": len(X), "k": k, "seconds": round(time.perf_counter() - t0, 2),
+           "chosen": lowest_cut(ncuts)}
+    for c, labels in found.items():
+        run[c] = {"nca": normalized_clustering_accuracy(y[scored], labels[scored]),
+                  "cut": ncuts[c], "core_cut": _core_cut(W[core][:, core], labels[core], k)}
+    return run
 
 
 def _pick(run: dict[str, Any], criterion: str, margin: float) -> str:
@@ -183,47 +181,30 @@ of {len(runs)}); per candidate NCA / cut / cut on the densest {CORE * 100:.0f} %
 """
 
 
-def write_page(path: Path = RESULTS) -> None:
-    """``WARM_START.md`` from the records."""
-    records = read_records(path)
-    runs = list(latest(records, "warm_start_candidates").values())
-    PAGE.write_text(report(runs, records[-1]))
+def write_page(folder: Path = RESULTS_DIR) -> None:
+    """``folder/WARM_START.md`` from ``folder/warm_start_candidates.jsonl``."""
+    records = read_records(folder / RESULTS.name)
+    runs = [r for r in latest(records, "warm_start_candidates").values()
+            if r.get("status", "ok") == "ok"]
+    (folder / PAGE.name).write_text(report(runs, records[-1]))
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.warm_start_candidates",
-                                description=__doc__.split("\n")[0])
-    p.add_argument("--sets", nargs="+", choices=["suite", "held-out"],
-                   default=["suite", "held-out"])
-    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    p.add_argument("--timeout", type=float, default=1800.0, help="seconds allowed per set")
-    p.add_argument("--report", action="store_true", help="only write the page")
-    args = p.parse_args(argv)
-    if not args.report:
-        from benchmarks.held_out import held_out_sets
-        from benchmarks.suite_data import SETS
+#: The set groups: ``--sets suite`` or ``held-out`` stands for all of that group's sets.
+GROUPS = {"suite": tuple(SETS), "held-out": HELD_OUT.axes[0].values}
 
-        names = {"suite": list(SETS), "held-out": list(held_out_sets())}
-        argv_used = sys.argv[1:] if argv is None else argv
-        context = {"command": recorded_command("benchmarks.warm_start_candidates", argv_used),
-                   "git": git_state(), "machine": machine_info()}
-        records = RecordWriter(RESULTS)
-        for family in args.sets:
-            for name in names[family]:
-                answer = run_call("benchmarks.warm_start_candidates:candidates_of",
-                                  {"family": family, "name": name, "seeds": args.seeds},
-                                  timeout=args.timeout, env=thread_env(1))
-                if answer["status"] != "ok" or answer.get("skipped"):
-                    why = answer.get("skipped") or f"FAILED {answer['error'][:300]}"
-                    print(f"{name}: {why}", flush=True)
-                    continue
-                for run in answer["runs"]:
-                    records.write({**run, **context})
-                print(f"{name}: " + ", ".join(f"{r['chosen']} {r[r['chosen']]['nca']:.3f}"
-                                              for r in answer["runs"]), flush=True)
-    write_page()
-    return 0
-
+STUDY = Study(
+    name="warm_start_candidates", module="benchmarks.warm_start_candidates",
+    question="Which rule between the warm start's candidates scores best, and how far is the "
+             "default's choice from each run's best candidate?",
+    call="benchmarks.warm_start_candidates:candidates_of",
+    axes=(Axis("set", (*GROUPS["suite"], *GROUPS["held-out"]),
+               "set names, or the groups suite and held-out",
+               expand=lambda tokens: [s for t in tokens for s in GROUPS.get(t, (t,))]),
+          Axis("seed", (0, 1, 2), type=int)),
+    derive=lambda r: {"family": "held-out" if r["set"] in GROUPS["held-out"] else "suite"},
+    records=RESULTS.name, report="benchmarks.warm_start_candidates:write_page",
+    page=PAGE.name, timeout=1800.0, quick={"set": ("iris",), "seed": (0,)},
+    show=lambda r: f"{r['chosen']} {r[r['chosen']]['nca']:.3f}")
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(STUDY))

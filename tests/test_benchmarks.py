@@ -66,7 +66,7 @@ def test_one_line_per_run(quick_results: tuple[Path, list[dict]]) -> None:
     assert [x["method"] for x in lines] == ["neuncut", "kmeans", "spectralnet"]
     for x in lines:
         assert x["protocol"] == "B" and x["dataset"] == "digits" and x["seed"] == 0
-        assert x["quick"] is True and x["schema"] == 1
+        assert x["quick"] is True
         assert PROVENANCE <= x.keys() and {"wall_s", "loadavg_before", "loadavg_after"} <= x.keys()
         assert {"commit", "dirty"} <= x["git"].keys()
         assert {"platform", "cpu_count", "cpu_model", "ram_gb"} <= x["machine"].keys()
@@ -119,15 +119,7 @@ def test_failed_run_writes_error_line(quick_results: tuple[Path, list[dict]]) ->
 def test_report_markdown_and_plot(quick_results: tuple[Path, list[dict]]) -> None:
     folder, _ = quick_results
     out, png = folder / "RESULTS.md", folder / "results.png"
-    _run(
-        "benchmarks.report",
-        "--results",
-        str(folder / "results.jsonl"),
-        "--out",
-        str(out),
-        "--plot",
-        str(png),
-    )
+    _run("benchmarks.run", "--report", "--results", str(folder / "results.jsonl"))
     text = out.read_text()
     assert "## Protocol B (pixels), digits — quick" in text
     assert "| method | ACC all | NMI all | ARI all | ACC unseen |" in text
@@ -168,7 +160,8 @@ def test_report_row_mean_std_and_failures(monkeypatch: pytest.MonkeyPatch) -> No
 
 @pytest.mark.integration
 def test_throughput_quick(tmp_path: Path) -> None:
-    proc = _run("benchmarks.throughput", "--quick", "--repeats", "1", "--out", str(tmp_path))
+    proc = _run("benchmarks.throughput", "--quick", "--repeats", "1", "--results",
+                str(tmp_path / "throughput.jsonl"))
     assert "ratio" in proc.stdout
     (line,) = read_records(tmp_path / "throughput.jsonl")
     assert line["n_points"] == 20_000 and line["predict_rows_per_s"] > 0
@@ -179,8 +172,9 @@ def test_throughput_quick(tmp_path: Path) -> None:
 
 @pytest.mark.integration
 def test_scale_quick(tmp_path: Path) -> None:
-    _run("benchmarks.scale", "--quick", "--datasets", "rings", "--out", str(tmp_path),
-         "--data-dir", str(tmp_path / "data"))
+    (tmp_path / "data").mkdir()
+    _run("benchmarks.scale", "--quick", "--datasets", "rings", "--results",
+         str(tmp_path / "scale.jsonl"), "--data-dir", str(tmp_path / "data"))
     lines = read_records(tmp_path / "scale.jsonl")
     assert [(x["dataset"], x["n"]) for x in lines] == [("rings", 2_000), ("rings", 10_000)]
     assert all(x["acc"] > 0.9 and x["peak_anon_gb"] > 0 for x in lines)
@@ -193,10 +187,10 @@ def test_scale_quick(tmp_path: Path) -> None:
 def test_fit_speed_quick(tmp_path: Path) -> None:
     records = tmp_path / "fit_speed.jsonl"
     _run("benchmarks.fit_speed", "--quick", "--label", "smoke", "--methods", "neuncut",
-         "--records", str(records))
+         "--results", str(records))
     lines = read_records(records)
-    assert [(x["case"], x["method"], x["status"]) for x in lines] == [
-        ("blobs-300-2", "neuncut", "ok")]
+    assert [(x["case"], x["method"], x["loaded"], x["status"]) for x in lines] == [
+        ("blobs-300-2", "neuncut", False, "ok")]
     stages = lines[0]["timings"]
     assert {"init", "train", "label", "init/distill"} <= set(stages)
     assert all(x["fit_s"] > 0 and x["warmup_s"] > 0 and 0 <= x["nca"] <= 1 for x in lines)

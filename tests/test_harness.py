@@ -81,16 +81,19 @@ def test_worker_answer_in_process_is_json_able() -> None:
 
 
 def test_every_result_file_belongs_to_exactly_one_study() -> None:
-    from benchmarks.harness.records import RESULTS_DIR, study_of
-    from benchmarks.harness.studies import STUDIES
+    from benchmarks.harness.records import KEYS, RESULTS_DIR, study_of
+    from benchmarks.harness.studies import studies
 
-    owned = [name for s in STUDIES for name in (*s.records, s.page, s.plot) if name]
+    owned = [name for s in studies() for name in (*s.record_files, s.page, s.plot) if name]
+    owned += ["HEAD_ONLY.md", "head_only.png"]  # the representation study's second page
     assert len(owned) == len(set(owned))
     on_disk = {p.name for p in RESULTS_DIR.iterdir() if p.is_file()}
     assert on_disk == set(owned)
-    for study in STUDIES:
-        for records in study.records:
-            study_of(RESULTS_DIR / records)  # each record file has a key to compact by
+    for study in studies():
+        assert (study.key or study.name) in KEYS
+        assert study_of(RESULTS_DIR / study.records) == (study.key or study.name)
+        for records in study.more_records:  # a key to compact by (the MNIST runs: the grid's)
+            assert study_of(RESULTS_DIR / records) in KEYS
 
 
 def test_every_committed_page_is_what_its_records_give() -> None:

@@ -66,7 +66,7 @@ def test_shapes_quick(tmp_path: Path) -> None:
     threads = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.shapes", "--quick", "--datasets", "moons",
-         "grid-15", "--out", str(tmp_path)],
+         "grid-15", "--results", str(tmp_path / "shapes.jsonl")],
         cwd=REPO, env={**os.environ, **threads}, capture_output=True, text=True, timeout=300,
         check=False,
     )

@@ -164,7 +164,7 @@ def test_quick_run_writes_lines_and_a_report(tmp_path: Path) -> None:
     threads = {k: "1" for k in suite.THREAD_VARS}
     for args in (["--quick", "--datasets", "iris", "moons-300", "--methods", "neuncut", "kmeans",
                   "--results", str(results)],
-                 ["--report", "--results", str(results), "--report-out", str(report)]):
+                 ["--report", "--results", str(results)]):
         proc = subprocess.run([sys.executable, "-m", "benchmarks.suite", *args], cwd=REPO,
                               env={**os.environ, **threads}, capture_output=True, text=True,
                               timeout=120, check=False)
@@ -179,7 +179,7 @@ def test_quick_run_writes_lines_and_a_report(tmp_path: Path) -> None:
         assert x["quick"] and x["seed"] == 0 and x["threads_env"] == threads
         assert -1.0 <= x["nca"] <= 1.0 and -1.0 <= x["ari"] <= 1.0 and 0.0 <= x["nmi"] <= 1.0
         assert (x["n"], x["k"]) == {"iris": (150, 3), "moons-300": (300, 2)}[x["dataset"]]
-        assert x["fit_s"] > 0 and x["commit"]
+        assert x["fit_s"] > 0 and x["git"]["commit"]
     neuncut = [x for x in lines if x["method"] == "neuncut"]
     assert all(x["params"]["max_epochs"] == 2 for x in neuncut)
     assert all(isinstance(x["init_ncut_"], dict) for x in neuncut)

@@ -8,8 +8,10 @@
   the latest run per study key;
 - :mod:`~benchmarks.harness.environment`: provenance (commit, machine, versions, command);
 - :mod:`~benchmarks.harness.peers`: every peer method, defined once;
-- :mod:`~benchmarks.harness.studies`: every study, its records and how its page is made.
+- :mod:`~benchmarks.harness.study`: a study's declaration (:class:`~benchmarks.harness.study
+  .Study`: axes, parameters, records, page) and the one runner and command line of them all;
+- :mod:`~benchmarks.harness.studies`: the registry of every study.
 
-Each study (``benchmarks/*.py``) keeps only what is its own: its data sets, its methods and
-its report.
+Each study (``benchmarks/*.py``) declares ``STUDY`` and keeps only what is its own: its data
+sets, the function one run calls and its report.
 """

@@ -73,6 +73,29 @@ def git_state() -> dict[str, Any]:
     }
 
 
+def neuncut_source() -> dict[str, Any]:
+    """Where the neuncut that the workers import comes from, without importing it.
+
+    ``where`` is "this repository", "another checkout (PYTHONPATH)" or "an installed
+    package"; for a checkout, its commit and whether its ``src`` differs from that commit.
+    """
+    import importlib.util
+
+    source: dict[str, Any] = {"where": None, "commit": None, "dirty": None}
+    spec = importlib.util.find_spec("neuncut")
+    if spec is None or not spec.origin:
+        return source
+    folder = Path(spec.origin).resolve().parent
+    top = git_output("rev-parse", "--show-toplevel", folder=folder)
+    if not top:
+        return {**source, "where": "an installed package"}
+    status = git_output("status", "--porcelain", "--untracked-files=no", "--", "src", folder=top)
+    return {"where": ("this repository" if Path(top).resolve() == REPO_ROOT.resolve()
+                      else "another checkout (PYTHONPATH)"),
+            "commit": git_output("rev-parse", "HEAD", folder=top),
+            "dirty": None if status is None else bool(status)}
+
+
 def repo_relative(path: str | os.PathLike[str]) -> str:
     """``path`` relative to the repository root if it is an absolute path inside it, else as
     given: committed result lines must not name the folders of the machine that wrote them.
@@ -167,6 +190,19 @@ def describe_machine(machine: dict[str, Any]) -> str:
         f"{machine.get('cpu_model')}, {machine.get('cpu_count')} CPUs, "
         f"{machine.get('ram_gb')} GiB RAM, {machine.get('platform')}"
     )
+
+
+def commit_of(record: dict[str, Any]) -> str | None:
+    """The commit a record was made at: ``git.commit`` (the harness's provenance), or the
+    ``commit`` field of records written before it."""
+    return (record.get("git") or {}).get("commit") or record.get("commit")
+
+
+def threads_of(record: dict[str, Any]) -> Any:
+    """The thread count a record ran with: ``threads``, or its ``OMP_NUM_THREADS``."""
+    if record.get("threads") is not None:
+        return record["threads"]
+    return (record.get("threads_env") or {}).get("OMP_NUM_THREADS")
 
 
 def jsonable(value: Any) -> Any:
