@@ -305,7 +305,8 @@ def test_initial_partition_times_its_stages() -> None:
     X, _ = make_moons(200, noise=0.1, random_state=0)
     timings: dict[str, float] = {}
     initial_partition(X, 2, 10, np.random.default_rng(0), timings=timings)
-    assert set(timings) == {"init/knn", "init/spectral", "init/genie", "init/layout", "init/kmeans"}
+    assert set(timings) == {"init/knn", "init/spectral", "init/genie", "init/layout", "init/kmeans",
+                            "init/stability"}
     assert all(t >= 0.0 for t in timings.values())
 
 

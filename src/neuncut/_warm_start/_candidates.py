@@ -24,7 +24,9 @@ Near ties are where the cut stops telling partitions apart: on image features th
 graph's spectral partition can cut about as little as the embedding's while merging two
 classes that the embedding keeps apart, hence the preference (decision D10). The spectral
 candidate partitions the mutual graph, not the kNN union on which the cut is judged, since
-the union's short-cut edges join chains and outlier groups to their neighbours.
+the union's short-cut edges join chains and outlier groups to their neighbours. Where Genie's
+partition is in play, a second criterion corrects the cut's choice: the candidates'
+stability across subsamples (:mod:`._stability`, decision D25).
 
 Two shortcuts save the layout, which is most of a fit's time (decision D12). A candidate that
 cuts nothing (the graph's connected components) ends the search, since no partition cuts
@@ -58,9 +60,10 @@ from ._embedding import CHECK_EVERY, neighbor_embedding
 from ._genie import genie_labels
 from ._mixture import likeliest_mixture
 from ._spectral import embedding_kmeans, spectral_partition
+from ._stability import side_stream, stable_choice
 
-__all__ = ["CANDIDATES", "PartitionSettled", "candidate_partitions", "embedding_labels",
-           "initial_partition", "lowest_cut"]
+__all__ = ["CANDIDATES", "PartitionSettled", "candidate_partitions", "choose_candidate",
+           "embedding_labels", "initial_partition", "lowest_cut"]
 
 logger = logging.getLogger(__name__)
 
@@ -266,7 +269,8 @@ def initial_partition(
     timings: dict[str, float] | None = None,
     device: str | torch.device = "cpu",
 ) -> tuple[np.ndarray, dict[str, float]]:
-    """The lowest-Ncut partition of X among ``candidates``, the embedding's cut weighted 0.97.
+    """The lowest-Ncut partition of X among ``candidates``, the embedding's cut weighted 0.97,
+    corrected for Genie's by stability (:func:`._stability.stable_choice`).
 
     The candidates are computed in the order given (:func:`candidate_partitions`); Genie's is
     skipped when the kNN graph has more components than ``n_clusters`` (its tree has no merge
@@ -282,7 +286,8 @@ def initial_partition(
         One candidate skips the comparison (its Ncut is still reported).
     timings : dict, optional
         Receives the seconds of each stage: ``"init/knn"`` (one kNN search for every graph),
-        ``"init/spectral"``, ``"init/genie"``, ``"init/layout"``, ``"init/kmeans"``.
+        ``"init/spectral"``, ``"init/genie"``, ``"init/layout"``, ``"init/kmeans"``,
+        ``"init/stability"``.
     device : str or torch.device, default="cpu"
         Where the embedding candidate's layout runs.
 
@@ -312,9 +317,31 @@ def initial_partition(
         return np.zeros(X.shape[0], dtype=np.int64), {name: 0.0 for name in candidates}
     found, ncuts = candidate_partitions(X, n_clusters, n_neighbors, rng, candidates,
                                         timings=timings, device=device)
-    best = lowest_cut(ncuts)
+    best = choose_candidate(X, n_clusters, n_neighbors, found, ncuts, rng, timings=timings)
     logger.debug("warm-start candidates' Ncut %s: %s chosen", ncuts, best)
     return found[best], ncuts
+
+
+def choose_candidate(
+    X: np.ndarray,
+    n_clusters: int,
+    n_neighbors: int,
+    found: dict[str, np.ndarray],
+    ncuts: dict[str, float],
+    rng: np.random.Generator,
+    *,
+    timings: dict[str, float] | None = None,
+) -> str:
+    """The candidate :func:`initial_partition` keeps: the lowest weighted cut
+    (:func:`lowest_cut`), corrected for Genie's by stability across subsamples
+    (:func:`._stability.stable_choice`, decision D25) unless that cut is zero. ``rng`` is
+    the stream the candidates drew from; the subsamples draw from a side stream of it."""
+    best = lowest_cut(ncuts)
+    if ncuts[best] >= _NO_CUT:
+        with timed(timings, "init/stability"):
+            best = stable_choice(X, n_clusters, n_neighbors, found, ncuts, best,
+                                 {c: _weight(c) for c in ncuts}, side_stream(rng))
+    return best
 
 
 def lowest_cut(ncuts: dict[str, float]) -> str:
