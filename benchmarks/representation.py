@@ -42,7 +42,7 @@ STUDY = dataclasses.replace(
     GRID, name="representation", module="benchmarks.representation",
     question="What do the learned representation and Ncut training of encoder and head give "
              "on raw images (all 70 000 rows) and the paper's features, with the ablation?",
-    axes=tuple(dataclasses.replace(a, values=v) if (v := {
+    axes=tuple(dataclasses.replace(a, values=v, choices=a.choices or a.values) if (v := {
         "protocol": ("B",), "method": ("neuncut",)}.get(a.name)) else a for a in GRID.axes),
     params=tuple(Param("n_train", 70_000, p.help) if p.name == "n_train" else p
                  for p in GRID.params),

@@ -94,3 +94,14 @@ def test_a_study_runs_records_routes_skips_done_and_reports(tmp_path: Path,
     # a rerun with --skip-done makes only the failed runs again
     assert harness.main(TOY, ["--skip-done", "--sets", "a", "bad"]) == 0
     assert len(read_records(tmp_path / "toy.jsonl")) == 6
+
+
+def test_a_study_derived_from_another_keeps_the_choices_of_its_axes() -> None:
+    """The representation study runs protocol B by default and still takes A."""
+    from benchmarks.representation import STUDY as representation
+
+    args = harness.parse_args(representation, ["--protocols", "A", "--seeds", "0"])
+    values, params = harness.selected(representation, args)
+    assert values["protocol"] == ["A"] and params["n_train"] == 70_000
+    assert harness.selected(representation, harness.parse_args(representation, []))[0][
+        "protocol"] == ["B"]
