@@ -94,6 +94,11 @@ def test_a_study_runs_records_routes_skips_done_and_reports(tmp_path: Path,
     # a rerun with --skip-done makes only the failed runs again
     assert harness.main(TOY, ["--skip-done", "--sets", "a", "bad"]) == 0
     assert len(read_records(tmp_path / "toy.jsonl")) == 6
+    # records of another name: no page (the report would not read them), and --report says so
+    other = tmp_path / "elsewhere" / "other.jsonl"
+    assert harness.main(TOY, ["--sets", "a", "--seeds", "0", "--results", str(other)]) == 0
+    assert len(read_records(other)) == 1 and not (other.parent / "TOY.md").exists()
+    assert harness.main(TOY, ["--report", "--results", str(other)]) == 1
 
 
 def test_a_study_derived_from_another_keeps_the_choices_of_its_axes() -> None:

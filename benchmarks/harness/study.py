@@ -22,8 +22,9 @@ study's records (:class:`benchmarks.harness.records.RecordWriter`): the run's fi
 parameters, ``quick``, a timestamp and the worker's answer, with the provenance (command,
 commit, machine, thread variables, niceness, versions) once per batch. Then it rewrites the
 study's page beside the records (not for a ``--quick`` run without ``--results``, whose
-records go to the system's temporary folder). ``--report`` only rewrites the page from the
-records, and so does ``python -m benchmarks --pages`` for every study.
+records go to the system's temporary folder, nor for a ``--results`` file that does not have
+the study's record name, which its report would not read). ``--report`` only rewrites the
+page from the records, and so does ``python -m benchmarks --pages`` for every study.
 """
 
 from __future__ import annotations
@@ -223,7 +224,8 @@ def parse_args(study: Study, argv: Sequence[str] | None) -> argparse.Namespace:
                    help="skip runs whose key already has a successful record")
     p.add_argument("--dry-run", action="store_true", help="list the runs and stop")
     p.add_argument("--report", action="store_true",
-                   help="only rewrite the page, from the records in the folder of --results")
+                   help="only rewrite the page, from the records in the folder of --results "
+                        "(which must have the study's record name)")
     return p.parse_args(argv)
 
 
@@ -263,9 +265,12 @@ def main(study: Study, argv: Sequence[str] | None = None) -> int:
     """Run the study's runs (or only rewrite its page); 0 even if runs fail."""
     args = parse_args(study, argv)
     if args.report:
-        folder = args.results.parent if args.results is not None else RESULTS_DIR
+        folder = _pages_beside(study, argparse.Namespace(**{**vars(args), "quick": False}))
+        if folder is None or study.page is None:
+            print(f"no page: the report reads {', '.join(study.record_files)}")
+            return 1
         write_page(study, folder)
-        print(f"wrote {repo_relative(folder / study.page)}" if study.page else "no page")
+        print(f"wrote {repo_relative(folder / study.page)}")
         return 0
     values, params = selected(study, args)
     runs = [{**run, "quick": args.quick} for run in study.runs(values, params)]
@@ -312,9 +317,21 @@ def main(study: Study, argv: Sequence[str] | None = None) -> int:
             head = " ".join(str(run[a.name]) for a in study.axes)
             print(f"[{i}/{len(runs)}] {head}: {_summary(study, line)} "
                   f"({line['wall_s']:.1f}s)", flush=True)
-    if study.report is not None and runs and (args.results is not None or not args.quick):
-        write_page(study, args.results.parent if args.results is not None else RESULTS_DIR)
+    if runs and _pages_beside(study, args) is not None:
+        write_page(study, _pages_beside(study, args))
     return 0
+
+
+def _pages_beside(study: Study, args: argparse.Namespace) -> Path | None:
+    """The folder whose records the page is made from and written to: the results folder, or
+    that of ``--results`` when the file has one of the study's record names; None when
+    there is no page to write (no report, a ``--quick`` run's records in the temporary
+    folder, or a file of another name, which the report would not read)."""
+    if study.report is None:
+        return None
+    if args.results is None:
+        return None if args.quick else RESULTS_DIR
+    return args.results.parent if args.results.name in study.record_files else None
 
 
 def jsonl_arg(text: str) -> Any:
