@@ -48,7 +48,7 @@ _FRACTION = 0.8
 # _CUT_FACTOR times the choice's weighted cut (decision D25).
 _DEMOTE = 0.05
 _PROMOTE = 0.10
-_CUT_FACTOR = 2.0
+_CUT_FACTOR = 1.5
 # An entry of the seed sequence's spawn key that no spawned child of the fit's stream uses.
 _SIDE_KEY = 0x57AB
 
