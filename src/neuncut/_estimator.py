@@ -97,7 +97,8 @@ class NeuNcut(ClusterMixin, BaseEstimator):
         the network. ``"auto"`` computes three candidates, exact spectral clustering,
         Genie's merges of the kNN graph's minimum spanning tree and the likeliest Gaussian
         mixture of a neighbour embedding, and keeps the lowest normalized cut on the
-        subsample's kNN graph (the embedding's is weighted 0.97). ``"spectral"``,
+        subsample's kNN graph (the embedding's is weighted 0.97), corrected for Genie's
+        partition by the candidates' stability across subsamples. ``"spectral"``,
         ``"genie"``, ``"embedding"``: that one; ``"kmeans"``: k-means; ``"random"``: none.
     init_size : int, default=20000
         Points partitioned by the warm start (and by ``n_clusters="auto"``'s choice): more
@@ -153,7 +154,8 @@ class NeuNcut(ClusterMixin, BaseEstimator):
     init_ncut_ : dict
         Normalized cut of each warm-start candidate computed (``"spectral"``, ``"embedding"``:
         not after one that cuts nothing) on the subsample's kNN graph; the lowest was
-        distilled. Empty for ``init="kmeans"`` and ``"random"``.
+        distilled, unless stability across subsamples overruled the cut for or against
+        Genie's partition. Empty for ``init="kmeans"`` and ``"random"``.
     loss_curve_, cut_curve_, ortho_curve_ : list of float
         Per-epoch means of the loss and its two terms.
     n_iter_ : int
