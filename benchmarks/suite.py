@@ -31,13 +31,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness.process import THREAD_VARS
 from benchmarks.harness.records import RESULTS_DIR
-from benchmarks.harness.study import Axis, Param, Study, jsonl_arg, main
+from benchmarks.harness.study import Axis, Param, Study, json_arg, main
 from benchmarks.suite_data import FAMILIES, SETS
 from benchmarks.suite_worker import METHODS, VERSIONED
 
-__all__ = ["STUDY", "THREAD_VARS", "select_sets", "write_page"]
+__all__ = ["STUDY", "select_sets", "write_page"]
 
 #: ``--quick``: three tiny sets, seed 0 and a tiny NeuNcut (spectral warm start only: the
 #: default also lays out a neighbour embedding, seconds even on 150 points).
@@ -95,7 +94,7 @@ STUDY = Study(
     axes=(Axis("dataset", tuple(SETS), "set names or families (" + ", ".join(FAMILIES) + ")",
                expand=select_sets),
           Axis("seed", (0, 1, 2, 3, 4), type=int), Axis("method", METHODS)),
-    params=(Param("neuncut_params", {}, "extra NeuNcut parameters, as JSON", type=jsonl_arg),),
+    params=(Param("neuncut_params", {}, "extra NeuNcut parameters, as JSON", type=json_arg),),
     records="suite.jsonl", more_records=("suite_hard.jsonl",), route=_route,
     report="benchmarks.suite:write_page", page="SUITE.md",
     quick={"dataset": QUICK_SETS, "seed": (0,), "neuncut_params": QUICK_NEUNCUT},

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from benchmarks import suite, suite_data, suite_hard, suite_report, suite_scores, suite_worker
+from benchmarks.harness.environment import THREAD_VARS
 from benchmarks.harness.records import read_records
 from benchmarks.suite_scores import normalized_clustering_accuracy as nca
 from benchmarks.suite_scores import score
@@ -161,7 +162,7 @@ def test_failed_runs_score_zero() -> None:
 def test_quick_run_writes_lines_and_a_report(tmp_path: Path) -> None:
     """Two tiny sets, seed 0, a tiny NeuNcut and k-means, each run in its own process."""
     results, report = tmp_path / "suite.jsonl", tmp_path / "SUITE.md"
-    threads = {k: "1" for k in suite.THREAD_VARS}
+    threads = {k: "1" for k in THREAD_VARS}
     for args in (["--quick", "--datasets", "iris", "moons-300", "--methods", "neuncut", "kmeans",
                   "--results", str(results)],
                  ["--report", "--results", str(results)]):

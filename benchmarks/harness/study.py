@@ -265,7 +265,7 @@ def main(study: Study, argv: Sequence[str] | None = None) -> int:
     """Run the study's runs (or only rewrite its page); 0 even if runs fail."""
     args = parse_args(study, argv)
     if args.report:
-        folder = _pages_beside(study, argparse.Namespace(**{**vars(args), "quick": False}))
+        folder = _pages_beside(study, args.results, quick=False)
         if folder is None or study.page is None:
             print(f"no page: the report reads {', '.join(study.record_files)}")
             return 1
@@ -317,24 +317,25 @@ def main(study: Study, argv: Sequence[str] | None = None) -> int:
             head = " ".join(str(run[a.name]) for a in study.axes)
             print(f"[{i}/{len(runs)}] {head}: {_summary(study, line)} "
                   f"({line['wall_s']:.1f}s)", flush=True)
-    if runs and _pages_beside(study, args) is not None:
-        write_page(study, _pages_beside(study, args))
+    folder = _pages_beside(study, args.results, quick=args.quick)
+    if runs and folder is not None:
+        write_page(study, folder)
     return 0
 
 
-def _pages_beside(study: Study, args: argparse.Namespace) -> Path | None:
+def _pages_beside(study: Study, results: Path | None, *, quick: bool) -> Path | None:
     """The folder whose records the page is made from and written to: the results folder, or
     that of ``--results`` when the file has one of the study's record names; None when
     there is no page to write (no report, a ``--quick`` run's records in the temporary
     folder, or a file of another name, which the report would not read)."""
     if study.report is None:
         return None
-    if args.results is None:
-        return None if args.quick else RESULTS_DIR
-    return args.results.parent if args.results.name in study.record_files else None
+    if results is None:
+        return None if quick else RESULTS_DIR
+    return results.parent if results.name in study.record_files else None
 
 
-def jsonl_arg(text: str) -> Any:
+def json_arg(text: str) -> Any:
     """A command-line value read as JSON where it parses, else as the string."""
     try:
         return json.loads(text)
